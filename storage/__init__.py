@@ -1,0 +1,1 @@
+"""Tables, queries, transactions and migrations."""

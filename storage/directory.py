@@ -1,0 +1,157 @@
+"""The flows' read-only lookups (flows.types.Directory), answered from the database."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from flows.types import (
+    Balance,
+    BeneficiaryView,
+    BookingView,
+    HelpContact,
+    PlacePoint,
+    SlotView,
+    TopicView,
+)
+from storage.geo import PlaceResolver
+from storage.models import (
+    Beneficiary,
+    Booking,
+    BookingStatus,
+    Booklet,
+    Place,
+    Slot,
+    Topic,
+    Voucher,
+    VoucherStatus,
+)
+from storage.search import nearest_slots, slot_view
+
+__all__ = ["DatabaseDirectory", "beneficiary_view"]
+
+DEFAULT_HELP = HelpContact(phone="04 76 59 59 59", hours="lun.-ven. 9h-17h")
+
+
+def beneficiary_view(row: Beneficiary) -> BeneficiaryView:
+    return BeneficiaryView(
+        id=row.id or 0,
+        first_name=row.first_name,
+        language=row.language,
+        reminders_enabled=row.reminders_enabled,
+        opted_out=row.opted_out,
+    )
+
+
+class DatabaseDirectory:
+    """Implements flows.types.Directory over one session, at one instant."""
+
+    def __init__(
+        self, session: Session, *, resolver: PlaceResolver, now: datetime,
+        help_contact: HelpContact = DEFAULT_HELP,
+    ) -> None:
+        self.session = session
+        self.resolver = resolver
+        self.now = now
+        self.default_help = help_contact
+
+    def balance(self, beneficiary_id: int) -> Balance:
+        rows = self.session.execute(
+            select(Voucher.status, func.count(), func.min(Voucher.expires_on), func.max(Voucher.value_cents))
+            .join(Booklet, Booklet.id == Voucher.booklet_id)  # type: ignore[arg-type]
+            .where(Booklet.beneficiary_id == beneficiary_id)
+            .where(
+                (Voucher.status != VoucherStatus.AVAILABLE.value)
+                | (Voucher.expires_on >= self.now.date())  # type: ignore[operator]
+            )
+            .group_by(Voucher.status)
+        ).all()
+        counts = {status: (count, expiry, value) for status, count, expiry, value in rows}
+        available = counts.get(VoucherStatus.AVAILABLE.value, (0, None, 1000))
+        reserved = counts.get(VoucherStatus.RESERVED.value, (0, None, 1000))
+        return Balance(
+            available=available[0],
+            value_cents=available[2] or reserved[2] or 1000,
+            next_expiry=available[1],
+            reserved=reserved[0],
+        )
+
+    def resolve_place(self, text: str) -> list[PlacePoint]:
+        return self.resolver.resolve(text)
+
+    def nearest_slots(
+        self, latitude: float, longitude: float, topic: str | None, offset: int, limit: int
+    ) -> list[SlotView]:
+        return nearest_slots(
+            self.session, latitude=latitude, longitude=longitude, now=self.now,
+            topic=topic, offset=offset, limit=limit,
+        )
+
+    def slot(self, slot_id: int) -> SlotView | None:
+        row = self.session.execute(
+            select(Slot, Place).join(Place, Place.id == Slot.place_id).where(Slot.id == slot_id)  # type: ignore[arg-type]
+        ).first()
+        return slot_view(row[0], row[1]) if row else None
+
+    def bookings(self, beneficiary_id: int) -> list[BookingView]:
+        rows = self.session.execute(
+            select(Booking, Slot, Place)
+            .join(Slot, Slot.id == Booking.slot_id)  # type: ignore[arg-type]
+            .join(Place, Place.id == Slot.place_id)  # type: ignore[arg-type]
+            .where(
+                Booking.beneficiary_id == beneficiary_id,
+                Booking.status == BookingStatus.BOOKED.value,
+                Slot.starts_at > self.now,
+            )
+            .order_by(Slot.starts_at)  # type: ignore[arg-type]
+        ).all()
+        return [BookingView(id=b.id or 0, slot=slot_view(s, p)) for b, s, p in rows]
+
+    def topics(self) -> list[TopicView]:
+        rows = self.session.scalars(select(Topic).order_by(Topic.key)).all()
+        return [TopicView(key=t.key, labels={"fr": t.label_fr, "en": t.label_en}) for t in rows]
+
+    def find_booklet(self, number: str, code: str) -> BeneficiaryView | None:
+        row = self.session.execute(
+            select(Booklet, Beneficiary)
+            .join(Beneficiary, Beneficiary.id == Booklet.beneficiary_id)  # type: ignore[arg-type]
+            .where(func.upper(Booklet.number) == number.strip().upper())
+        ).first()
+        if row is None:
+            return None
+        booklet, holder = row
+        if not hmac.compare_digest(booklet.verification_code.strip(), code.strip()):
+            return None
+        return beneficiary_view(holder) if holder.erased_at is None else None
+
+    def beneficiary_by_phone(self, phone: str) -> BeneficiaryView | None:
+        row = self.session.scalar(select(Beneficiary).where(Beneficiary.phone == phone))
+        return beneficiary_view(row) if row is not None else None
+
+    def beneficiary_by_link_token(self, token: str) -> BeneficiaryView | None:
+        if not token:
+            return None
+        row = self.session.scalar(
+            select(Beneficiary).where(Beneficiary.telegram_link_token == token)
+        )
+        return beneficiary_view(row) if row is not None else None
+
+    def help_contact(self, beneficiary_id: int | None) -> HelpContact:
+        """The place of their next booking, else a place in their commune, else the default."""
+        place = None
+        if beneficiary_id is not None:
+            upcoming = self.bookings(beneficiary_id)
+            if upcoming and upcoming[0].slot.place_phone:
+                return HelpContact(upcoming[0].slot.place_phone, self.default_help.hours)
+            holder = self.session.get(Beneficiary, beneficiary_id)
+            if holder is not None and holder.commune_insee:
+                place = self.session.scalar(
+                    select(Place).where(Place.insee == holder.commune_insee,
+                                        Place.phone.is_not(None)).limit(1)  # type: ignore[union-attr]
+                )
+        if place is not None and place.phone:
+            return HelpContact(place.phone, self.default_help.hours)
+        return self.default_help

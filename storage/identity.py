@@ -1,0 +1,75 @@
+"""Who is behind a channel address, and the changes a beneficiary makes to their account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from storage.models import AuditEntry, Beneficiary, HelpRequest
+
+__all__ = [
+    "beneficiary_for_address",
+    "leave_help_request",
+    "link_address",
+    "set_beneficiary_flags",
+    "telegram_chat_id",
+]
+
+TELEGRAM_PREFIX = "tg:"
+
+
+def telegram_chat_id(address: str) -> int | None:
+    """`tg:123` → 123; a phone address → None."""
+    if address.startswith(TELEGRAM_PREFIX):
+        return int(address[len(TELEGRAM_PREFIX):])
+    return None
+
+
+def beneficiary_for_address(session: Session, *, channel: str, address: str) -> Beneficiary | None:
+    chat_id = telegram_chat_id(address)
+    if chat_id is not None:
+        query = select(Beneficiary).where(Beneficiary.telegram_chat_id == chat_id)
+    else:
+        query = select(Beneficiary).where(Beneficiary.phone == address)
+    return session.scalar(query.where(Beneficiary.erased_at.is_(None)))  # type: ignore[union-attr]
+
+
+def link_address(
+    session: Session, *, beneficiary_id: int, channel: str, address: str, now: datetime
+) -> None:
+    """Attach the address to the beneficiary, taking it from anyone who had it before."""
+    chat_id = telegram_chat_id(address)
+    if chat_id is not None:
+        session.execute(update(Beneficiary).where(Beneficiary.telegram_chat_id == chat_id)
+                        .values(telegram_chat_id=None))
+        values: dict[str, object] = {"telegram_chat_id": chat_id, "telegram_unreachable": False}
+    else:
+        session.execute(update(Beneficiary).where(Beneficiary.phone == address).values(phone=None))
+        values = {"phone": address}
+    session.execute(update(Beneficiary).where(Beneficiary.id == beneficiary_id)
+                    .values(last_channel=channel, **values))
+    session.add(AuditEntry(actor=f"{channel}:{address}", action="link_address",
+                           record=f"beneficiary:{beneficiary_id}", at=now))
+    session.flush()
+
+
+def set_beneficiary_flags(session: Session, *, beneficiary_id: int, **flags: object) -> None:
+    """Update reminders_enabled, opted_out, language or last_channel."""
+    allowed = {"reminders_enabled", "opted_out", "language", "last_channel", "telegram_unreachable"}
+    unknown = set(flags) - allowed
+    if unknown:
+        raise ValueError(f"not a beneficiary flag: {sorted(unknown)}")
+    session.execute(update(Beneficiary).where(Beneficiary.id == beneficiary_id).values(**flags))
+
+
+def leave_help_request(
+    session: Session, *, beneficiary_id: int | None, channel: str, address: str, text: str,
+    now: datetime,
+) -> HelpRequest:
+    request = HelpRequest(beneficiary_id=beneficiary_id, channel=channel, address=address,
+                          text=text[:2000], created_at=now)
+    session.add(request)
+    session.flush()
+    return request

@@ -1,0 +1,265 @@
+"""The tables. Only this module defines table models; everything is timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, JSON, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+__all__ = [
+    "AuditEntry",
+    "Beneficiary",
+    "Booking",
+    "BookingStatus",
+    "Booklet",
+    "Broadcast",
+    "Conversation",
+    "HelpRequest",
+    "InboundMessage",
+    "OutboundMessage",
+    "OutboundStatus",
+    "Place",
+    "Slot",
+    "Staff",
+    "Topic",
+    "Voucher",
+    "VoucherStatus",
+]
+
+
+def _at(nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class VoucherStatus(StrEnum):
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    REDEEMED = "redeemed"
+    EXPIRED = "expired"
+
+
+class BookingStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+class OutboundStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Beneficiary(SQLModel, table=True):
+    """A resident holding a booklet; reachable by SMS (phone) and/or Telegram (chat id)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    first_name: str
+    phone: str | None = Field(default=None, unique=True, index=True, max_length=20)
+    telegram_chat_id: int | None = Field(default=None, unique=True, index=True)
+    language: str = Field(default="fr", max_length=8)
+    commune_insee: str | None = Field(default=None, max_length=5, index=True)
+    reminders_enabled: bool = True
+    opted_out: bool = False
+    telegram_unreachable: bool = False
+    preferred_channel: str | None = Field(default=None, max_length=16)
+    last_channel: str | None = Field(default=None, max_length=16)
+    telegram_link_token: str | None = Field(default=None, unique=True, max_length=64)
+    created_at: datetime = Field(sa_column=_at())
+    erased_at: datetime | None = Field(default=None, sa_column=_at(nullable=True))
+
+
+class Booklet(SQLModel, table=True):
+    """A paper booklet of vouchers, numbered, with a verification code printed inside."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, index=True, max_length=32)
+    verification_code: str = Field(max_length=16)
+    beneficiary_id: int = Field(foreign_key="beneficiary.id", index=True)
+    issued_at: datetime = Field(sa_column=_at())
+
+
+class Voucher(SQLModel, table=True):
+    """One chèque: pays for one session."""
+
+    __table_args__ = (Index("ix_voucher_booklet_status", "booklet_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=40)
+    booklet_id: int = Field(foreign_key="booklet.id")
+    value_cents: int = 1000
+    expires_on: date
+    status: str = Field(default=VoucherStatus.AVAILABLE.value, max_length=16)
+    updated_at: datetime = Field(sa_column=_at())
+
+
+class Place(SQLModel, table=True):
+    """A digital-inclusion place (lieu de médiation numérique)."""
+
+    __table_args__ = (Index("ix_place_lat_lon", "latitude", "longitude"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(unique=True, index=True, max_length=128)
+    name: str
+    address: str
+    postcode: str = Field(max_length=5)
+    commune: str
+    insee: str | None = Field(default=None, max_length=5, index=True)
+    latitude: float
+    longitude: float
+    phone: str | None = None
+    email: str | None = None
+    website: str | None = None
+    opening_hours: str | None = None
+    booking_info: str | None = None
+    services: str | None = None
+
+
+class Topic(SQLModel, table=True):
+    """A training topic (SPEC section 5 keys)."""
+
+    key: str = Field(primary_key=True, max_length=32)
+    label_fr: str
+    label_en: str
+    inclusion_theme: str | None = None
+
+
+class Slot(SQLModel, table=True):
+    """A training session at a place; `booked` counts live bookings, kept below `capacity`."""
+
+    __table_args__ = (
+        Index("ix_slot_place_starts", "place_id", "starts_at"),
+        Index("ix_slot_starts", "starts_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(unique=True, max_length=128)
+    place_id: int = Field(foreign_key="place.id")
+    topic: str = Field(foreign_key="topic.key", max_length=32)
+    title: str | None = None
+    language: str = Field(default="fr", max_length=8)
+    starts_at: datetime = Field(sa_column=_at())
+    ends_at: datetime = Field(sa_column=_at())
+    capacity: int
+    booked: int = 0
+    cancelled: bool = False
+
+
+class Booking(SQLModel, table=True):
+    """A seat on a slot, paid by one reserved voucher."""
+
+    __table_args__ = (Index("ix_booking_beneficiary_status", "beneficiary_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slot_id: int = Field(foreign_key="slot.id", index=True)
+    beneficiary_id: int = Field(foreign_key="beneficiary.id")
+    voucher_id: int = Field(foreign_key="voucher.id")
+    status: str = Field(default=BookingStatus.BOOKED.value, max_length=16)
+    created_at: datetime = Field(sa_column=_at())
+    updated_at: datetime = Field(sa_column=_at())
+
+
+class Conversation(SQLModel, table=True):
+    """Conversation state of one channel address, as the flow engine's JSON."""
+
+    address: str = Field(primary_key=True, max_length=64)
+    state: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    updated_at: datetime = Field(sa_column=_at())
+
+
+class InboundMessage(SQLModel, table=True):
+    """A message received; the provider id makes a retried webhook a no-op."""
+
+    __table_args__ = (UniqueConstraint("channel", "provider_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    provider_id: str = Field(max_length=64)
+    address: str = Field(max_length=64, index=True)
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    received_at: datetime = Field(sa_column=_at(index=True))
+
+
+class OutboundMessage(SQLModel, table=True):
+    """The outbox: every message that leaves outside a webhook answer is a row here first."""
+
+    __table_args__ = (Index("ix_outbound_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=64)
+    beneficiary_id: int | None = Field(default=None, foreign_key="beneficiary.id", index=True)
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    segments: int = 1
+    dedupe_key: str | None = Field(default=None, unique=True, max_length=128)
+    status: str = Field(default=OutboundStatus.QUEUED.value, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_at())
+    claimed_until: datetime | None = Field(default=None, sa_column=_at(nullable=True))
+    not_after: datetime | None = Field(default=None, sa_column=_at(nullable=True))
+    provider_id: str | None = Field(default=None, index=True, max_length=64)
+    error: str | None = None
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True)
+    created_at: datetime = Field(sa_column=_at())
+    updated_at: datetime = Field(sa_column=_at())
+
+
+class Staff(SQLModel, table=True):
+    """A staff member: advisor (own places) or admin (everything)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    role: str = Field(default="advisor", max_length=16)
+    token_hash: str | None = Field(default=None, unique=True, max_length=128)
+    place_ids: str = ""
+    telegram_chat_id: int | None = Field(default=None, unique=True)
+    created_at: datetime = Field(sa_column=_at())
+
+
+class Broadcast(SQLModel, table=True):
+    """A message sent to a segment of beneficiaries through the outbox."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    segment: str
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    language: str | None = Field(default=None, max_length=8)
+    status: str = Field(default="draft", max_length=16)
+    send_at: datetime | None = Field(default=None, sa_column=_at(nullable=True))
+    created_by: int | None = Field(default=None, foreign_key="staff.id")
+    approved_by: int | None = Field(default=None, foreign_key="staff.id")
+    recipients: int = 0
+    created_at: datetime = Field(sa_column=_at())
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when, on which record."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor: str
+    action: str
+    record: str | None = None
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    at: datetime = Field(sa_column=_at(index=True))
+
+
+class HelpRequest(SQLModel, table=True):
+    """A message left for staff through the help flow, and the staff answer."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    beneficiary_id: int | None = Field(default=None, foreign_key="beneficiary.id", index=True)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=64)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=_at(index=True))
+    answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answered_by: int | None = Field(default=None, foreign_key="staff.id")
+    answered_at: datetime | None = Field(default=None, sa_column=_at(nullable=True))

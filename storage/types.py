@@ -1,0 +1,38 @@
+"""Column types: datetimes stored in UTC and always read back timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["UTCDateTime", "utc"]
+
+
+def utc(value: datetime) -> datetime:
+    """The same instant in UTC; refuses naive datetimes, which would be ambiguous."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: give a timezone")
+    return value.astimezone(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """SQLite keeps no offset; store UTC and attach it again when reading."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        value = utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
