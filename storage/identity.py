@@ -7,12 +7,13 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from storage.models import AuditEntry, Beneficiary, HelpRequest
+from storage.models import AuditEntry, Beneficiary, HelpRequest, OutboundMessage
 
 __all__ = [
     "beneficiary_for_address",
     "leave_help_request",
     "link_address",
+    "opt_out_by_provider_id",
     "set_beneficiary_flags",
     "telegram_chat_id",
 ]
@@ -73,3 +74,11 @@ def leave_help_request(
     session.add(request)
     session.flush()
     return request
+
+
+def opt_out_by_provider_id(session: Session, *, provider_id: str) -> None:
+    """The provider says the recipient of this message unsubscribed (Twilio 21610)."""
+    recipient = select(OutboundMessage.beneficiary_id).where(
+        OutboundMessage.provider_id == provider_id)
+    session.execute(update(Beneficiary).where(Beneficiary.id.in_(recipient.scalar_subquery()))  # type: ignore[union-attr]
+                    .values(opted_out=True))

@@ -1,0 +1,149 @@
+"""The conversation service: one inbound message in, the replies out, state and effects
+committed in one transaction. Every channel (Twilio webhook, Telegram, `passnum chat`) calls this."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+import flows
+from bot.effects import EffectContext, EffectRefused, execute_effects
+from config import Settings
+from flows.types import Ctx, FlowSettings, Input, Rejected, Reply
+from storage.conversations import load_state, record_inbound, save_state
+from storage.db import unit_of_work
+from storage.directory import DatabaseDirectory, beneficiary_view
+from storage.geo import PlaceResolver, default_resolver
+from storage.identity import beneficiary_for_address, set_beneficiary_flags
+from storage.models import Beneficiary
+
+__all__ = ["Assistant", "Turn", "sms_address", "telegram_address"]
+
+log = logging.getLogger(__name__)
+
+
+def sms_address(phone: str) -> str:
+    return phone
+
+
+def telegram_address(chat_id: int) -> str:
+    return f"tg:{chat_id}"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one inbound message produced: the replies (unrendered) and their language."""
+
+    replies: list[Reply]
+    language: str
+    duplicate: bool = False
+    stored_reply: str | None = None
+
+
+class Assistant:
+    """Runs the flows against the database for one channel address at a time."""
+
+    def __init__(
+        self, engine: Engine, settings: Settings, *,
+        resolver: PlaceResolver | None = None, clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.resolver = resolver or default_resolver()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.flow_settings = FlowSettings(
+            conversation_timeout=settings.conversation_timeout_delta,
+            cancel_cutoff=_hours(settings.cancel_cutoff_hours),
+            sms_two_way=settings.sms_two_way,
+        )
+
+    def handle(
+        self, *, channel: str, address: str, message: Input, provider_id: str | None = None,
+        body: str | None = None, now: datetime | None = None,
+        on_commit: Callable[[Session, Turn], str | None] | None = None,
+    ) -> Turn:
+        """Process one message; a provider id seen before returns the first answer again.
+
+        `on_commit` renders the reply before the commit so it is stored with the inbound row.
+        """
+        now = now or self.clock()
+        with unit_of_work(self.engine) as session:
+            inbound = None
+            if provider_id is not None:
+                record = record_inbound(session, channel=channel, provider_id=provider_id,
+                                        address=address, body=body, now=now)
+                if record.duplicate:
+                    return Turn([], "fr", duplicate=True, stored_reply=record.message.reply)
+                inbound = record.message
+            turn = self._run(session, channel=channel, address=address, message=message, now=now)
+            if on_commit is not None:
+                rendered = on_commit(session, turn)
+                if inbound is not None:
+                    inbound.reply = rendered
+                    session.add(inbound)
+            session.commit()
+            return turn
+
+    def record_delivery_status(self, provider_id: str, status: str, error_code: str | None) -> None:
+        """A Twilio status callback: move the outbound message forward; 21610 means opted out."""
+        from bot.twilio_sms import OPTED_OUT_ERROR
+        from storage.identity import opt_out_by_provider_id
+        from storage.outbox import apply_status_callback
+
+        with unit_of_work(self.engine) as session:
+            apply_status_callback(session, provider_id=provider_id, status=status,
+                                  error=f"twilio error {error_code}" if error_code else None,
+                                  now=self.clock())
+            if error_code == str(OPTED_OUT_ERROR):
+                opt_out_by_provider_id(session, provider_id=provider_id)
+            session.commit()
+
+    def mark_telegram_unreachable(self, chat_id: int) -> None:
+        with unit_of_work(self.engine) as session:
+            holder = beneficiary_for_address(session, channel="telegram",
+                                             address=telegram_address(chat_id))
+            if holder is not None and holder.id is not None:
+                set_beneficiary_flags(session, beneficiary_id=holder.id, telegram_unreachable=True)
+                session.commit()
+
+    def _run(self, session: Session, *, channel: str, address: str, message: Input,
+             now: datetime) -> Turn:
+        holder = beneficiary_for_address(session, channel=channel, address=address)
+        directory = DatabaseDirectory(session, resolver=self.resolver, now=now)
+        ctx = Ctx(now=now, channel=channel, address=address,
+                  beneficiary=beneficiary_view(holder) if holder else None,
+                  directory=directory, settings=self.flow_settings)
+        state = load_state(session, address=address)
+        step = flows.handle(state, message, ctx)
+        effects = EffectContext(session=session, channel=channel, address=address,
+                                beneficiary_id=holder.id if holder else None, now=now,
+                                settings=self.settings)
+        try:
+            with session.begin_nested():
+                execute_effects(effects, step.effects)
+        except EffectRefused as refused:
+            log.info("effect refused: %s", refused)
+            step = flows.handle(state, Rejected(effect=refused.effect, reason=refused.reason), ctx)
+            execute_effects(effects, step.effects)
+        if effects.beneficiary_id is not None:
+            set_beneficiary_flags(session, beneficiary_id=effects.beneficiary_id, last_channel=channel)
+        save_state(session, address=address, state=step.state, now=now)
+        return Turn(step.replies, _language(session, effects.beneficiary_id, step.state))
+
+
+def _language(session: Session, beneficiary_id: int | None, state: dict[str, Any]) -> str:
+    holder = session.get(Beneficiary, beneficiary_id) if beneficiary_id is not None else None
+    if holder is not None:
+        session.refresh(holder)
+        return holder.language
+    return str(state.get("language") or "fr")
+
+
+def _hours(value: float) -> timedelta:
+    return timedelta(hours=value)

@@ -1,0 +1,189 @@
+"""The `passnum` command line (SPEC section 5)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from config import Settings, SettingsError, load_settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="passnum: the Pass numérique assistant (vouchers, nearest sessions, reminders "
+    "by SMS and Telegram).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+class ImportKind(StrEnum):
+    places = "places"
+    slots = "slots"
+    beneficiaries = "beneficiaries"
+
+
+class Channel(StrEnum):
+    sms = "sms"
+    telegram = "telegram"
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as problem:
+        errors.print(f"[red]Configuration error:[/red] {problem}")
+        raise typer.Exit(2) from None
+
+
+def _parse_now(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        errors.print(f"[red]--now:[/red] '{value}' is not an ISO 8601 time like 2026-12-01T09:00")
+        raise typer.Exit(2) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=_settings().tz)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema to the latest version."""
+    from bot.runtime import open_database
+
+    settings = _settings()
+    open_database(settings).dispose()
+    console.print(f"Database is up to date: {_safe_url(settings.database_url)}")
+
+
+@app.command()
+def demo() -> None:
+    """Create/update the database and load the demo data set (idempotent)."""
+    from bot.runtime import open_database
+    from storage.db import unit_of_work
+    from storage.demo import load_demo
+
+    settings = _settings()
+    engine = open_database(settings)
+    with unit_of_work(engine) as session:
+        summary = load_demo(session, now=datetime.now(UTC))
+        session.commit()
+    console.print(f"Demo data loaded in {_safe_url(settings.database_url)}: {summary}")
+    console.print("Try: [bold]passnum chat --phone +33612345678[/bold] (booklet PN-0001, code 1234)")
+
+
+@app.command("import")
+def import_file(
+    kind: Annotated[ImportKind, typer.Argument(help="what the file holds")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import places, slots or beneficiaries from a CSV file (comma or semicolon)."""
+    from bot.runtime import open_database
+    from storage import imports
+    from storage.db import unit_of_work
+
+    importer = {
+        ImportKind.places: imports.import_places,
+        ImportKind.slots: imports.import_slots,
+        ImportKind.beneficiaries: imports.import_beneficiaries,
+    }[kind]
+    engine = open_database(_settings())
+    with _progress() as progress, unit_of_work(engine) as session:
+        task = progress.add_task(f"Importing {kind.value}", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        report = importer(session, file, on_progress=on_progress)
+        session.commit()
+    for error in report.errors:
+        errors.print(f"[yellow]line {error.line}:[/yellow] {error.reason}")
+    console.print(report.summary())
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def chat(
+    phone: Annotated[str, typer.Option(help="the phone number you text from")] = "+33612345678",
+    channel: Annotated[Channel, typer.Option(help="sms or telegram")] = Channel.sms,
+    chat_id: Annotated[int, typer.Option(help="Telegram chat id, with --channel telegram")] = 1000,
+) -> None:
+    """Talk to the assistant in the terminal as a beneficiary (one message per line)."""
+    from bot.terminal import run_chat
+
+    run_chat(_settings(), phone=phone, channel=channel.value, chat_id=chat_id,
+             interactive=sys.stdin.isatty(), console=console)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Run the HTTP app (webhooks, staff API) with the scheduler and Telegram."""
+    from bot.server import run_server
+
+    run_server(_settings(), host=host, port=port)
+
+
+@app.command()
+def tick(
+    now: Annotated[str | None, typer.Option(help="act as if at this ISO 8601 time")] = None,
+) -> None:
+    """One scheduler pass (plan reminders, dispatch the outbox, expire vouchers), then exit."""
+    from bot.scheduler import run_tick
+
+    summary = run_tick(_settings(), now=_parse_now(now))
+    console.print(summary)
+
+
+@app.command()
+def broadcast(
+    segment: Annotated[str, typer.Option(help="all, unused, slot:ID, place:ID, commune:X, topic:K")],
+    message: Annotated[str, typer.Option(help="the text to send")],
+    at: Annotated[str | None, typer.Option(help="send at this ISO 8601 time")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only show the preview")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+) -> None:
+    """Send a message to a segment of beneficiaries, after a preview."""
+    from bot.broadcasts_cli import run_broadcast
+
+    run_broadcast(_settings(), segment=segment, message=message,
+                  at=_parse_now(at) if at else None, dry_run=dry_run, yes=yes, console=console)
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="smaller sizes, for CI")] = False,
+    json_file: Annotated[Path | None, typer.Option("--json", help="write results here")] = None,
+) -> None:
+    """Run the benchmark suite; print a table and write JSON."""
+    from bot.bench import run_bench
+
+    run_bench(quick=quick, json_path=json_file or Path("bench-results.json"), console=console)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,64 @@
+"""The staff API under /staff/ (bearer token). Every refusal and every action is audited."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from storage.db import unit_of_work
+from storage.staff import StaffIdentity, audit, authenticate_token, open_help_requests
+
+__all__ = ["router", "current_staff"]
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/staff", tags=["staff"])
+bearer = HTTPBearer(auto_error=False)
+
+
+def current_staff(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> StaffIdentity:
+    """The staff member behind the bearer token; 401 (audited) otherwise."""
+    services = request.app.state.services
+    token = credentials.credentials if credentials else ""
+    bootstrap = services.settings.staff_token
+    identity: StaffIdentity | None = None
+    with unit_of_work(services.engine) as session:
+        if bootstrap and token and hmac.compare_digest(token.encode(), bootstrap.encode()):
+            identity = StaffIdentity(id=None, name="bootstrap-admin", role="admin", place_ids=())
+        elif token:
+            identity = authenticate_token(session, token=token)
+        if identity is None:
+            audit(session, actor="anonymous", action="staff_auth_refused",
+                  record=request.url.path, detail="no token" if not token else "wrong token",
+                  now=datetime.now(UTC))
+            session.commit()
+            raise HTTPException(401, "a valid staff bearer token is required",
+                                headers={"WWW-Authenticate": "Bearer"})
+    return identity
+
+
+Staff = Annotated[StaffIdentity, Depends(current_staff)]
+
+
+class HelpRequestOut(BaseModel):
+    id: int
+    beneficiary_id: int | None
+    channel: str
+    text: str
+    created_at: datetime
+
+
+@router.get("/help-requests", response_model=list[HelpRequestOut])
+def list_help_requests(request: Request, staff: Staff) -> list[HelpRequestOut]:
+    """Messages left by beneficiaries through the help flow, not yet answered."""
+    with unit_of_work(request.app.state.services.engine) as session:
+        rows = open_help_requests(session, staff=staff)
+        return [HelpRequestOut.model_validate(row, from_attributes=True) for row in rows]

@@ -1,0 +1,77 @@
+"""Twilio webhooks: inbound SMS (answered with TwiML) and delivery-status callbacks."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from starlette.concurrency import run_in_threadpool
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.assistant import Turn
+from bot.http_limits import read_form
+from bot.twilio_sms import signature_is_valid
+from flows.types import Text
+from storage.phones import mask_phone
+
+__all__ = ["router"]
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+REPLY_SEPARATOR = "\x1e"  # joins the SMS of one answer when stored with the inbound message
+
+
+def _twiml(texts: list[str]) -> Response:
+    answer = MessagingResponse()
+    for text in texts:
+        answer.message(text)
+    return Response(content=str(answer), media_type="text/xml")
+
+
+async def _signed_form(request: Request) -> dict[str, str]:
+    form = await read_form(request)
+    services = request.app.state.services
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature_is_valid(services.settings, request.url.path, form, signature):
+        log.warning("twilio: bad or missing signature on %s", request.url.path)
+        raise HTTPException(403, "invalid Twilio signature")
+    return form
+
+
+@router.post("/sms/twilio")
+async def inbound_sms(request: Request) -> Response:
+    form = await _signed_form(request)
+    sender, sid = form.get("From", ""), form.get("MessageSid", "")
+    if not sender or not sid:
+        raise HTTPException(400, "From and MessageSid are required")
+    services = request.app.state.services
+    texts: list[str] = []
+
+    def render(_session: object, turn: Turn) -> str:
+        texts.extend(services.presenter.sms(turn))
+        return REPLY_SEPARATOR.join(texts)
+
+    turn = await run_in_threadpool(
+        services.assistant.handle, channel="sms", address=sender,
+        message=Text(form.get("Body", "")), provider_id=sid, body=form.get("Body", ""),
+        on_commit=render,
+    )
+    if turn.duplicate:
+        log.info("twilio: %s from %s seen before, repeating the answer", sid, mask_phone(sender))
+        texts = turn.stored_reply.split(REPLY_SEPARATOR) if turn.stored_reply else []
+    if form.get("OptOutType") in {"STOP", "START"}:
+        texts = []  # Twilio's Advanced Opt-Out already answered the person
+    return _twiml(texts)
+
+
+@router.post("/sms/twilio/status")
+async def status_callback(request: Request) -> Response:
+    form = await _signed_form(request)
+    sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
+    if not sid or not status:
+        raise HTTPException(400, "MessageSid and MessageStatus are required")
+    services = request.app.state.services
+    await run_in_threadpool(services.assistant.record_delivery_status, sid, status,
+                            form.get("ErrorCode"))
+    return Response(status_code=204)

@@ -1,0 +1,27 @@
+"""Building the pieces from settings: the engine (migrated at start-up) and the assistant."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.engine import Engine
+
+from config import Settings
+from storage.db import create_db_engine
+from storage.migrate import upgrade
+
+__all__ = ["open_database", "configure_logging"]
+
+
+def open_database(settings: Settings, *, migrate: bool = True) -> Engine:
+    """An engine on the configured database, brought to the latest schema."""
+    engine = create_db_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

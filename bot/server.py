@@ -1,0 +1,120 @@
+"""The HTTP app (`passnum serve`): webhooks, health, staff API; built by a factory from settings."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from bot.assistant import Assistant
+from bot.presenter import Presenter
+from bot.runtime import configure_logging, open_database
+from config import Settings
+
+__all__ = ["Services", "create_app", "run_server"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What the routes share; kept on `app.state.services`."""
+
+    settings: Settings
+    engine: Engine
+    assistant: Assistant
+    presenter: Presenter
+    telegram: Any = None  # telegram.ext.Application when a token is configured
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None,
+               run_scheduler: bool = True) -> FastAPI:
+    """Build the app; the lifespan starts and stops Telegram and the scheduler."""
+    from bot.routes_health import router as health_router
+    from bot.routes_staff import router as staff_router
+    from bot.routes_telegram import router as telegram_router
+    from bot.routes_twilio import router as twilio_router
+
+    engine = engine or open_database(settings)
+    assistant = Assistant(engine, settings)
+    services = Services(settings, engine, assistant, Presenter(settings))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.telegram_token:
+                await stack.enter_async_context(_telegram_running(services))
+            if run_scheduler:
+                await stack.enter_async_context(_scheduler_running(services))
+            yield
+
+    app = FastAPI(title="passnum", version="0.1.0", lifespan=lifespan,
+                  description="Pass numérique assistant: webhooks and staff API.")
+    app.state.services = services
+    for router in (health_router, twilio_router, telegram_router, staff_router):
+        app.include_router(router)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def _telegram_running(services: Services) -> AsyncIterator[None]:
+    from bot.telegram_bot import build_telegram_application, webhook_mode
+
+    settings = services.settings
+    polling = not webhook_mode(settings)
+    application = build_telegram_application(settings, services.assistant, services.presenter,
+                                             polling=polling)
+    services.telegram = application
+    async with application:
+        if polling:
+            assert application.updater is not None
+            await application.updater.start_polling(drop_pending_updates=False)
+            log.info("telegram: polling (no public HTTPS URL with a webhook secret)")
+        else:
+            await application.bot.set_webhook(
+                url=settings.public_url.rstrip("/") + "/telegram/webhook",
+                secret_token=settings.telegram_webhook_secret,
+                allowed_updates=["message"],
+            )
+            log.info("telegram: webhook at %s/telegram/webhook", settings.public_url.rstrip("/"))
+        await application.start()
+        try:
+            yield
+        finally:
+            if polling and application.updater is not None:
+                await application.updater.stop()
+            await application.stop()
+
+
+@contextlib.asynccontextmanager
+async def _scheduler_running(services: Services) -> AsyncIterator[None]:
+    from bot.channels import build_providers
+    from bot.scheduler import build_scheduler
+
+    providers = build_providers(services.settings, telegram=services.telegram)
+    scheduler = build_scheduler(services.settings, services.engine, providers)
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def run_server(settings: Settings, *, host: str, port: int) -> None:
+    import uvicorn
+
+    configure_logging()
+    app = create_app(settings)
+    log.info("passnum on http://%s:%s (database %s)", host, port,
+             services_url(app))
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+def services_url(app: FastAPI) -> str:
+    return str(app.state.services.engine.url.render_as_string(hide_password=True))
