@@ -16,12 +16,14 @@ import flows
 from bot.effects import EffectContext, EffectRefused, execute_effects
 from config import Settings
 from flows.types import Ctx, FlowSettings, Input, Rejected, Reply
+from storage.abuse import InboundLimits, inbound_allowed
 from storage.conversations import load_state, record_inbound, save_state
 from storage.db import unit_of_work
 from storage.directory import DatabaseDirectory, beneficiary_view
 from storage.geo import PlaceResolver, default_resolver
 from storage.identity import beneficiary_for_address, set_beneficiary_flags
 from storage.models import Beneficiary
+from storage.phones import is_french, mask_phone
 
 __all__ = ["Assistant", "Turn", "sms_address", "telegram_address"]
 
@@ -44,6 +46,7 @@ class Turn:
     language: str
     duplicate: bool = False
     stored_reply: str | None = None
+    refused: bool = False  # over a flood limit: stored, not answered
 
 
 class Assistant:
@@ -52,11 +55,13 @@ class Assistant:
     def __init__(
         self, engine: Engine, settings: Settings, *,
         resolver: PlaceResolver | None = None, clock: Callable[[], datetime] | None = None,
+        limits: InboundLimits | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.resolver = resolver or default_resolver()
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.limits = limits or InboundLimits()
         self.flow_settings = FlowSettings(
             conversation_timeout=settings.conversation_timeout_delta,
             cancel_cutoff=_hours(settings.cancel_cutoff_hours),
@@ -81,6 +86,9 @@ class Assistant:
                 if record.duplicate:
                     return Turn([], "fr", duplicate=True, stored_reply=record.message.reply)
                 inbound = record.message
+                if not self._may_answer(session, channel=channel, address=address, now=now):
+                    session.commit()  # keep the record: it counts toward the limits
+                    return Turn([], "fr", refused=True)
             turn = self._run(session, channel=channel, address=address, message=message, now=now)
             if on_commit is not None:
                 rendered = on_commit(session, turn)
@@ -89,6 +97,18 @@ class Assistant:
                     session.add(inbound)
             session.commit()
             return turn
+
+    def _may_answer(self, session: Session, *, channel: str, address: str, now: datetime) -> bool:
+        """Flood limits, and SMS replies only to French numbers or known beneficiaries."""
+        known = beneficiary_for_address(session, channel=channel, address=address) is not None
+        if channel == "sms" and not known and not is_french(address):
+            log.warning("sms from non-French unknown number %s: no reply", mask_phone(address))
+            return False
+        if not inbound_allowed(session, address=address, known=known, now=now,
+                               limits=self.limits):
+            log.warning("inbound limit reached for %s: no reply", mask_phone(address))
+            return False
+        return True
 
     def record_delivery_status(self, provider_id: str, status: str, error_code: str | None) -> None:
         """A Twilio status callback: move the outbound message forward; 21610 means opted out."""

@@ -281,7 +281,16 @@ class LeaveHelpMessage:
     text: str
 
 
-Effect = LinkAddress | ReserveSeat | CancelBooking | SetReminders | OptOut | OptIn | SetLanguage | LeaveHelpMessage
+Effect = (
+    LinkAddress
+    | ReserveSeat
+    | CancelBooking
+    | SetReminders
+    | OptOut
+    | OptIn
+    | SetLanguage
+    | LeaveHelpMessage
+)
 
 
 # ---------------------------------------------------------------- output

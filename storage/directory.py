@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -34,6 +35,15 @@ from storage.search import nearest_slots, slot_view
 __all__ = ["DatabaseDirectory", "beneficiary_view"]
 
 DEFAULT_HELP = HelpContact(phone="04 76 59 59 59", hours="lun.-ven. 9h-17h")
+
+
+def _compact_text(text: str) -> str:
+    """'pn 0001', 'PN-0001' and 'PN0001' are the same booklet number."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def _compact(column: Any) -> Any:
+    return func.replace(func.replace(func.upper(column), "-", ""), " ", "")
 
 
 def beneficiary_view(row: Beneficiary) -> BeneficiaryView:
@@ -118,7 +128,7 @@ class DatabaseDirectory:
         row = self.session.execute(
             select(Booklet, Beneficiary)
             .join(Beneficiary, Beneficiary.id == Booklet.beneficiary_id)  # type: ignore[arg-type]
-            .where(func.upper(Booklet.number) == number.strip().upper())
+            .where(_compact(Booklet.number) == _compact_text(number))
         ).first()
         if row is None:
             return None

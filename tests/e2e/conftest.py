@@ -40,6 +40,11 @@ class LiveApp:
     telegram: FakeTelegram
     engine: object
     client: httpx.Client
+    app: object = None
+
+    @property
+    def services(self):  # type: ignore[no-untyped-def]
+        return self.app.state.services  # type: ignore[attr-defined]
 
     def sign(self, path: str, params: dict[str, str]) -> str:
         return str(RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + path, params))
@@ -91,7 +96,7 @@ def live_app(database_url: str) -> Iterator[LiveApp]:
             time.sleep(0.02)
         url = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=url, timeout=20) as client:
-            yield LiveApp(url, settings, twilio, telegram, engine, client)
+            yield LiveApp(url, settings, twilio, telegram, engine, client, app)
         server.should_exit = True
         thread.join(timeout=10)
         engine.dispose()

@@ -1,0 +1,32 @@
+"""Message catalogs: one JSON file per language in config/catalogs/, shipped as package data.
+
+A new language is a new file (same keys as fr.json); no code changes. Imports nothing from
+the project.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+__all__ = ["available_languages", "load_catalogs"]
+
+
+def _files() -> dict[str, str]:
+    folder = resources.files("config") / "catalogs"
+    return {
+        entry.name.removesuffix(".json"): entry.read_text(encoding="utf-8")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".json")
+    }
+
+
+def load_catalogs() -> dict[str, dict[str, str]]:
+    """Every catalog, by language code: {"fr": {"menu.balance": "Mes chèques", …}, …}."""
+    return {code: json.loads(text) for code, text in sorted(_files().items())}
+
+
+def available_languages() -> tuple[str, ...]:
+    """The language codes that have a catalog, French first."""
+    codes = sorted(_files())
+    return tuple(sorted(codes, key=lambda code: (code != "fr", code)))

@@ -1,0 +1,207 @@
+"""`handle(state, message, ctx) -> Step`: one message in, the next state, replies and effects out.
+
+Pure: no I/O and no clock. The state is a plain JSON dict the caller stores per address:
+
+    {"step": "choose_slot", "data": {...}, "at": "2025-02-03T08:00:00+00:00",
+     "language": "fr", "lock": {"failures": 2}, "opted_out": false}
+
+`language` is the language this step's replies are written in; render them with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flows import account, booking, cancel, find, identity
+from flows.menu import not_understood, on_menu, route_intent
+from flows.replies import ask_booklet, back_to_start, menu
+from flows.states import LINKED_ONLY, Outcome, State, Turn
+from flows.types import (
+    CancelBooking,
+    Contact,
+    Ctx,
+    Input,
+    Location,
+    OptIn,
+    OptOut,
+    Rejected,
+    Reply,
+    ReserveSeat,
+    Start,
+    Step,
+    Text,
+)
+from flows.understand import Global, global_word
+
+__all__ = ["HANDLERS", "handle"]
+
+StepFunction = Callable[[Turn], Outcome | None]
+
+# One function per state; None means "not understood here" (intents and the hint follow).
+HANDLERS: dict[State, StepFunction] = {
+    State.ASK_BOOKLET: identity.on_ask_booklet,
+    State.ASK_CODE: identity.on_ask_code,
+    State.MENU: on_menu,
+    State.ASK_PLACE: find.on_ask_place,
+    State.CHOOSE_PLACE: find.on_choose_place,
+    State.CHOOSE_TOPIC: find.on_choose_topic,
+    State.CHOOSE_SLOT: find.on_choose_slot,
+    State.CONFIRM_SLOT: booking.on_confirm_slot,
+    State.CHOOSE_BOOKING: cancel.on_choose_booking,
+    State.CONFIRM_CANCEL: cancel.on_confirm_cancel,
+    State.HELP: account.on_help,
+    State.WRITE_HELP: account.on_write_help,
+    State.CHOOSE_LANGUAGE: account.on_choose_language,
+}
+
+
+@dataclass
+class Saved:
+    """The stored state, read defensively: a damaged dict restarts the conversation."""
+
+    step: State | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+    language: str | None = None
+    lock: dict[str, Any] = field(default_factory=dict)
+    opted_out: bool = False
+
+
+def _moment(value: object) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
+def _load(state: dict[str, Any] | None) -> Saved:
+    if not isinstance(state, dict):
+        return Saved()
+    step = state.get("step")
+    data, lock = state.get("data"), state.get("lock")
+    return Saved(
+        step=State(step) if step in set(State) else None,
+        data=dict(data) if isinstance(data, dict) else {},
+        at=_moment(state.get("at")),
+        language=state.get("language") if isinstance(state.get("language"), str) else None,
+        lock=dict(lock) if isinstance(lock, dict) else {},
+        opted_out=state.get("opted_out") is True,
+    )
+
+
+def _dump(saved: Saved, outcome: Outcome | None, turn: Turn) -> dict[str, Any]:
+    step = outcome.state if outcome else saved.step
+    return {
+        "step": step.value if step else None,
+        "data": outcome.data if outcome else saved.data,
+        "at": turn.now.isoformat(),
+        "language": (outcome.language if outcome else None) or turn.language,
+        "lock": turn.lock,
+        "opted_out": saved.opted_out,
+    }
+
+
+def _language(saved: Saved, ctx: Ctx) -> str:
+    """The beneficiary's language, else the one chosen in this conversation, else French."""
+    available = ctx.settings.languages or ("fr",)
+    preferred = ctx.beneficiary.language if ctx.beneficiary else None
+    for candidate in (preferred, saved.language):
+        if candidate in available:
+            return str(candidate)
+    return "fr" if "fr" in available else available[0]
+
+
+def _live_lock(lock: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The lock, forgotten once its 15 minutes are over."""
+    if "until" in lock and identity.locked_until(lock, now) is None:
+        return {}
+    return lock
+
+
+def _idle(saved: Saved, ctx: Ctx) -> bool:
+    if saved.step is None:
+        return True
+    return saved.at is None or ctx.now - saved.at > ctx.settings.conversation_timeout
+
+
+def handle(state: dict[str, Any] | None, message: Input, ctx: Ctx) -> Step:
+    """One message in; the next state, the replies and the effects out."""
+    saved = _load(state)
+    turn = Turn(ctx, message, saved.data, _language(saved, ctx), _live_lock(saved.lock, ctx.now))
+    if isinstance(message, Rejected):
+        return _step(saved, turn, _rejected(turn, message))
+    if _idle(saved, ctx):
+        saved.step, turn.data, turn.fresh = None, {}, True
+    opted_out = saved.opted_out or bool(ctx.beneficiary and ctx.beneficiary.opted_out)
+    word = global_word(turn.norm) if isinstance(message, Text) else None
+    if word is Global.START or (opted_out and isinstance(message, Start)):
+        saved.opted_out = False
+        return _step(saved, turn, _opt_in(turn, opted_out))
+    if opted_out:
+        saved.opted_out = True  # silence until START: nothing to send, nothing changes
+        return Step(_dump(saved, None, turn), [], [])
+    if word is Global.STOP:
+        saved.opted_out = True
+        restart = State.MENU if ctx.beneficiary else State.ASK_BOOKLET
+        stopped = Outcome(restart, [Reply("optout.done")], [OptOut()])
+        return _step(saved, turn, stopped)
+    return _step(saved, turn, _answer(saved, turn, word))
+
+
+def _step(saved: Saved, turn: Turn, outcome: Outcome) -> Step:
+    return Step(_dump(saved, outcome, turn), outcome.replies, outcome.effects)
+
+
+def _opt_in(turn: Turn, was_out: bool) -> Outcome:
+    """START: messages resume; the menu (or the booklet question) follows."""
+    if not was_out:
+        return not_understood(turn) if turn.fresh else back_to_start(turn, [])
+    return back_to_start(turn, [Reply("optin.done")], [OptIn()])
+
+
+def _answer(saved: Saved, turn: Turn, word: Global | None) -> Outcome:
+    """Dispatches on the kind of input, the global words, then the current step."""
+    message = turn.message
+    linked = turn.ctx.beneficiary is not None
+    if isinstance(message, Start):
+        return menu(turn, "menu.intro") if linked else identity.on_start(turn, message)
+    if isinstance(message, Contact):
+        return menu(turn, "menu.intro") if linked else identity.on_contact(turn, message)
+    if isinstance(message, Location) and not linked:
+        return identity.welcome(turn)
+    if isinstance(message, Location):
+        return find.from_location(turn, message)
+    if word is Global.HELP:
+        return account.start_help(turn)
+    if word is Global.LANGUAGE:
+        return account.start_language(turn)
+    if not linked and identity.locked_until(turn.lock, turn.now):
+        return identity.locked(turn)
+    if word is Global.MENU:
+        return menu(turn) if linked else ask_booklet(turn)
+    step = _consistent(saved.step, linked)
+    return HANDLERS[step](turn) or route_intent(turn) or not_understood(turn)
+
+
+def _consistent(step: State | None, linked: bool) -> State:
+    """The step to resume, given whether the address is linked now."""
+    if not linked:
+        return step if step is not None and step not in LINKED_ONLY else State.ASK_BOOKLET
+    if step is None or step in (State.ASK_BOOKLET, State.ASK_CODE):
+        return State.MENU
+    return step
+
+
+def _rejected(turn: Turn, rejected: Rejected) -> Outcome:
+    """The store refused an effect of the previous step: say so, offer what is next."""
+    if turn.ctx.beneficiary is None:
+        return back_to_start(turn, [Reply("error.try_again")])
+    if isinstance(rejected.effect, ReserveSeat):
+        return booking.on_reserve_rejected(turn, rejected)
+    if isinstance(rejected.effect, CancelBooking):
+        return cancel.on_cancel_rejected(turn, rejected)
+    return menu(turn, before=[Reply("error.try_again")])

@@ -1,0 +1,126 @@
+"""Linking an address to a booklet: booklet number + code, a Telegram contact or a deep link.
+
+Nothing about a booklet is said before the link is made: a wrong number and a wrong code get
+the same answer. Five wrong codes lock the address for 15 minutes; the lock lives outside
+`data`, so MENU and the idle timeout do not clear it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from flows.replies import ask_booklet, menu
+from flows.states import Outcome, State, Turn
+from flows.types import BeneficiaryView, Contact, LinkAddress, Reply, Start
+
+__all__ = [
+    "MAX_FAILURES",
+    "locked_until",
+    "on_ask_booklet",
+    "on_ask_code",
+    "on_contact",
+    "on_start",
+    "welcome",
+]
+
+MAX_FAILURES = 5
+LOCK_TIME = timedelta(minutes=15)
+_BOOKLET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{2,29}$")
+_CODE = re.compile(r"^[A-Za-z0-9-]{1,16}$")
+
+
+def welcome(turn: Turn) -> Outcome:
+    """Greets an unknown address and asks for the booklet number."""
+    return ask_booklet(turn, "identity.welcome")
+
+
+def linked(turn: Turn, who: BeneficiaryView) -> Outcome:
+    """Links the address and shows the menu with the person's first name."""
+    turn.lock.clear()
+    if who.language in turn.ctx.settings.languages:
+        turn.language = who.language  # from now on the beneficiary's language wins
+    outcome = menu(turn, "menu.linked", effects=[LinkAddress(who.id)], who=who)
+    outcome.language = turn.language
+    return outcome
+
+
+def _looks_like_booklet(text: str) -> bool:
+    return bool(_BOOKLET.match(text)) and any(char.isdigit() for char in text)
+
+
+def on_ask_booklet(turn: Turn) -> Outcome:
+    """Reads the booklet number (or 'number code' in one message), then asks the code."""
+    parts = turn.text.split()
+    if len(parts) == 2 and _looks_like_booklet(parts[0]) and _CODE.match(parts[1]):
+        return check_code(turn, parts[0].upper(), parts[1])
+    number = "".join(parts).upper()
+    if _looks_like_booklet(number):
+        return Outcome(State.ASK_CODE, [Reply("identity.ask_code")], data={"number": number})
+    if turn.fresh:
+        return welcome(turn)
+    return ask_booklet(turn, "identity.ask_booklet_again")
+
+
+def on_ask_code(turn: Turn) -> Outcome:
+    """Checks the verification code of the booklet number given just before."""
+    code = "".join(turn.text.split())
+    number = str(turn.data.get("number", ""))
+    if not number:
+        return ask_booklet(turn)
+    if not _CODE.match(code):
+        return Outcome(State.ASK_CODE, [Reply("identity.ask_code_again")], data=turn.data)
+    return check_code(turn, number, code)
+
+
+def check_code(turn: Turn, number: str, code: str) -> Outcome:
+    """Links on a right code; counts a wrong one and locks after five."""
+    who = turn.ctx.directory.find_booklet(number, code)
+    if who is not None:
+        return linked(turn, who)
+    failures = int(turn.lock.get("failures", 0)) + 1
+    turn.lock["failures"] = failures
+    if failures >= MAX_FAILURES:
+        turn.lock["until"] = (turn.now + LOCK_TIME).isoformat()
+        return locked(turn)
+    return ask_booklet(turn, "identity.wrong")
+
+
+def locked_until(lock: dict[str, object], now: datetime) -> datetime | None:
+    """When the address may try codes again, or None if it is not locked."""
+    until = lock.get("until")
+    if not isinstance(until, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(until)
+    except ValueError:
+        return None
+    if moment.tzinfo is None or moment <= now:
+        return None
+    return moment
+
+
+def locked(turn: Turn) -> Outcome:
+    """Says when the address may try again; asks nothing."""
+    until = locked_until(turn.lock, turn.now) or turn.now + LOCK_TIME
+    return Outcome(State.ASK_BOOKLET, [Reply("identity.locked", {"until_time": until})])
+
+
+def on_contact(turn: Turn, contact: Contact) -> Outcome:
+    """Links by a shared phone number, only when it is the sender's own."""
+    if not contact.is_own:
+        return ask_booklet(turn, "identity.contact_not_own")
+    who = turn.ctx.directory.beneficiary_by_phone(contact.phone)
+    if who is None:
+        return ask_booklet(turn, "identity.contact_unknown")
+    return linked(turn, who)
+
+
+def on_start(turn: Turn, start: Start) -> Outcome:
+    """Telegram /start: links by the deep-link token, else welcomes."""
+    if not start.token:
+        return welcome(turn)
+    who = turn.ctx.directory.beneficiary_by_link_token(start.token)
+    if who is None:
+        return ask_booklet(turn, "identity.bad_link")
+    return linked(turn, who)
