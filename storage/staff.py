@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from storage.models import AuditEntry, Booking, HelpRequest, Slot, Staff
 
-__all__ = ["StaffIdentity", "audit", "authenticate_token", "create_staff", "hash_token",
-           "open_help_requests"]
+__all__ = ["CLI_ADMIN", "StaffIdentity", "StaffRefused", "actor_of", "audit",
+           "authenticate_token", "create_staff", "get_staff", "hash_token", "issue_staff_link",
+           "link_staff_chat", "open_help_requests", "require_place", "staff_for_chat"]
+
+LINK_PREFIX = "staff-"
+LINK_VALID = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,31 @@ class StaffIdentity:
 
     def can_see_place(self, place_id: int) -> bool:
         return self.is_admin or place_id in self.place_ids
+
+
+CLI_ADMIN = StaffIdentity(id=None, name="cli", role="admin", place_ids=())
+"""Whoever runs `passnum` on the server: they hold the database, so they act as an admin."""
+
+
+class StaffRefused(Exception):
+    """A staff action that cannot be done: `kind` is forbidden, not_found, invalid or conflict;
+    the message says why in one line."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+def actor_of(staff: StaffIdentity) -> str:
+    """How the audit log names someone: `staff:3:Nadia`, or `bootstrap-admin` / `cli`."""
+    return f"staff:{staff.id}:{staff.name}" if staff.id is not None else staff.name
+
+
+def require_place(staff: StaffIdentity, place_id: int, what: str) -> None:
+    """Advisors act on their own places only."""
+    if not staff.can_see_place(place_id):
+        raise StaffRefused("forbidden", f"{what} belongs to place {place_id}, not one of yours")
 
 
 def hash_token(token: str) -> str:
@@ -59,6 +88,56 @@ def _identity(member: Staff) -> StaffIdentity:
 def authenticate_token(session: Session, *, token: str) -> StaffIdentity | None:
     member = session.scalar(select(Staff).where(Staff.token_hash == hash_token(token)))
     return _identity(member) if member is not None else None
+
+
+def get_staff(session: Session, *, staff_id: int) -> StaffIdentity | None:
+    member = session.get(Staff, staff_id)
+    return _identity(member) if member is not None else None
+
+
+def staff_for_chat(session: Session, *, chat_id: int) -> StaffIdentity | None:
+    """The staff member whose Telegram chat this is, if any."""
+    member = session.scalar(select(Staff).where(Staff.telegram_chat_id == chat_id))
+    return _identity(member) if member is not None else None
+
+
+def issue_staff_link(session: Session, *, staff_id: int, by: StaffIdentity,
+                     now: datetime) -> str:
+    """A one-time `staff-…` start token linking a Telegram chat to a staff member. Only its
+    hash is kept, in the audit entry of the issue; the entry of its use makes it spent."""
+    if session.get(Staff, staff_id) is None:
+        raise StaffRefused("not_found", f"no staff member {staff_id}")
+    token = LINK_PREFIX + secrets.token_hex(16)
+    audit(session, actor=actor_of(by), action="staff.telegram_link_issued",
+          record=f"staff:{staff_id}", detail=_link_detail(token), now=now)
+    return token
+
+
+def _link_detail(token: str) -> str:
+    return "link:" + hash_token(token)
+
+
+def link_staff_chat(session: Session, *, token: str, chat_id: int,
+                    now: datetime) -> StaffIdentity | None:
+    """Use a link token: the chat becomes the staff member's; None if unknown, used or old."""
+    detail = _link_detail(token)
+    issued = session.scalar(select(AuditEntry).where(
+        AuditEntry.action == "staff.telegram_link_issued", AuditEntry.detail == detail,
+        AuditEntry.at >= now - LINK_VALID))
+    spent = session.scalar(select(AuditEntry.id).where(
+        AuditEntry.action == "staff.telegram_linked", AuditEntry.detail == detail))
+    if issued is None or spent is not None or issued.record is None:
+        return None
+    member = session.get(Staff, int(issued.record.split(":")[1]))
+    if member is None:
+        return None
+    session.execute(update(Staff).where(Staff.telegram_chat_id == chat_id)
+                    .values(telegram_chat_id=None))
+    member.telegram_chat_id = chat_id
+    identity = _identity(member)
+    audit(session, actor=actor_of(identity), action="staff.telegram_linked",
+          record=f"staff:{member.id}", detail=detail, now=now)
+    return identity
 
 
 def audit(session: Session, *, actor: str, action: str, record: str | None, now: datetime,

@@ -82,12 +82,12 @@ def test_booklet_number_is_matched_whatever_its_spacing(engine) -> None:
 def test_balance_counts_available_and_reserved(engine) -> None:
     with unit_of_work(engine) as session:
         place = factories.place(session)
-        slot = factories.slot(session, place_id=place.id)
+        slot_id = factories.slot(session, place_id=place.id).id
         person = factories.beneficiary(session, vouchers=3)
-        reserve_seat(session, beneficiary_id=person.id, slot_id=slot.id, now=NOW)
+        reserve_seat(session, beneficiary_id=person.id, slot_id=slot_id, now=NOW)
         session.commit()
         directory = DatabaseDirectory(session, resolver=default_resolver(), now=NOW)
         balance = directory.balance(person.id)
         bookings = directory.bookings(person.id)
     assert (balance.available, balance.reserved, balance.value_cents) == (2, 1, 1000)
-    assert [b.slot.id for b in bookings] == [slot.id]
+    assert [b.slot.id for b in bookings] == [slot_id]
