@@ -1,5 +1,6 @@
 """The conversation service: one inbound message in, the replies out, state and effects
-committed in one transaction. Every channel (Twilio webhook, Telegram, `passnum chat`) calls this."""
+committed in one transaction. Every channel (Twilio webhook, Telegram, `passnum chat`)
+calls this."""
 
 from __future__ import annotations
 
@@ -53,8 +54,12 @@ class Assistant:
     """Runs the flows against the database for one channel address at a time."""
 
     def __init__(
-        self, engine: Engine, settings: Settings, *,
-        resolver: PlaceResolver | None = None, clock: Callable[[], datetime] | None = None,
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        resolver: PlaceResolver | None = None,
+        clock: Callable[[], datetime] | None = None,
         limits: InboundLimits | None = None,
     ) -> None:
         self.engine = engine
@@ -69,8 +74,14 @@ class Assistant:
         )
 
     def handle(
-        self, *, channel: str, address: str, message: Input, provider_id: str | None = None,
-        body: str | None = None, now: datetime | None = None,
+        self,
+        *,
+        channel: str,
+        address: str,
+        message: Input,
+        provider_id: str | None = None,
+        body: str | None = None,
+        now: datetime | None = None,
         on_commit: Callable[[Session, Turn], str | None] | None = None,
     ) -> Turn:
         """Process one message; a provider id seen before returns the first answer again.
@@ -81,8 +92,14 @@ class Assistant:
         with unit_of_work(self.engine) as session:
             inbound = None
             if provider_id is not None:
-                record = record_inbound(session, channel=channel, provider_id=provider_id,
-                                        address=address, body=body, now=now)
+                record = record_inbound(
+                    session,
+                    channel=channel,
+                    provider_id=provider_id,
+                    address=address,
+                    body=body,
+                    now=now,
+                )
                 if record.duplicate:
                     return Turn([], "fr", duplicate=True, stored_reply=record.message.reply)
                 inbound = record.message
@@ -104,8 +121,7 @@ class Assistant:
         if channel == "sms" and not known and not is_french(address):
             log.warning("sms from non-French unknown number %s: no reply", mask_phone(address))
             return False
-        if not inbound_allowed(session, address=address, known=known, now=now,
-                               limits=self.limits):
+        if not inbound_allowed(session, address=address, known=known, now=now, limits=self.limits):
             log.warning("inbound limit reached for %s: no reply", mask_phone(address))
             return False
         return True
@@ -117,33 +133,49 @@ class Assistant:
         from storage.outbox import apply_status_callback
 
         with unit_of_work(self.engine) as session:
-            apply_status_callback(session, provider_id=provider_id, status=status,
-                                  error=f"twilio error {error_code}" if error_code else None,
-                                  now=self.clock())
+            apply_status_callback(
+                session,
+                provider_id=provider_id,
+                status=status,
+                error=f"twilio error {error_code}" if error_code else None,
+                now=self.clock(),
+            )
             if error_code == str(OPTED_OUT_ERROR):
                 opt_out_by_provider_id(session, provider_id=provider_id)
             session.commit()
 
     def mark_telegram_unreachable(self, chat_id: int) -> None:
         with unit_of_work(self.engine) as session:
-            holder = beneficiary_for_address(session, channel="telegram",
-                                             address=telegram_address(chat_id))
+            holder = beneficiary_for_address(
+                session, channel="telegram", address=telegram_address(chat_id)
+            )
             if holder is not None and holder.id is not None:
                 set_beneficiary_flags(session, beneficiary_id=holder.id, telegram_unreachable=True)
                 session.commit()
 
-    def _run(self, session: Session, *, channel: str, address: str, message: Input,
-             now: datetime) -> Turn:
+    def _run(
+        self, session: Session, *, channel: str, address: str, message: Input, now: datetime
+    ) -> Turn:
         holder = beneficiary_for_address(session, channel=channel, address=address)
         directory = DatabaseDirectory(session, resolver=self.resolver, now=now)
-        ctx = Ctx(now=now, channel=channel, address=address,
-                  beneficiary=beneficiary_view(holder) if holder else None,
-                  directory=directory, settings=self.flow_settings)
+        ctx = Ctx(
+            now=now,
+            channel=channel,
+            address=address,
+            beneficiary=beneficiary_view(holder) if holder else None,
+            directory=directory,
+            settings=self.flow_settings,
+        )
         state = load_state(session, address=address)
         step = flows.handle(state, message, ctx)
-        effects = EffectContext(session=session, channel=channel, address=address,
-                                beneficiary_id=holder.id if holder else None, now=now,
-                                settings=self.settings)
+        effects = EffectContext(
+            session=session,
+            channel=channel,
+            address=address,
+            beneficiary_id=holder.id if holder else None,
+            now=now,
+            settings=self.settings,
+        )
         try:
             with session.begin_nested():
                 execute_effects(effects, step.effects)
@@ -152,7 +184,9 @@ class Assistant:
             step = flows.handle(state, Rejected(effect=refused.effect, reason=refused.reason), ctx)
             execute_effects(effects, step.effects)
         if effects.beneficiary_id is not None:
-            set_beneficiary_flags(session, beneficiary_id=effects.beneficiary_id, last_channel=channel)
+            set_beneficiary_flags(
+                session, beneficiary_id=effects.beneficiary_id, last_channel=channel
+            )
         save_state(session, address=address, state=step.state, now=now)
         return Turn(step.replies, _language(session, effects.beneficiary_id, step.state))
 

@@ -29,8 +29,12 @@ def percentile(samples: list[float], pct: float) -> float:
 def machine_description() -> dict[str, Any]:
     import os
 
-    return {"python": platform.python_version(), "machine": platform.machine(),
-            "system": platform.platform(), "cpus": os.cpu_count()}
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "system": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
 
 
 def bench_nearest(workdir: Path, quick: bool) -> Result:
@@ -54,9 +58,15 @@ def bench_nearest(workdir: Path, quick: bool) -> Result:
             samples.append((time.perf_counter() - started) * 1000)
             assert found, "the seeded data always has a slot near a seeded point"
     engine.dispose()
-    return {"places": places, "slots": slots, "queries": len(samples),
-            "p50_ms": round(percentile(samples, 50), 3), "p99_ms": round(percentile(samples, 99), 3),
-            "mean_ms": round(statistics.fmean(samples), 3), "target_p99_ms": 5.0}
+    return {
+        "places": places,
+        "slots": slots,
+        "queries": len(samples),
+        "p50_ms": round(percentile(samples, 50), 3),
+        "p99_ms": round(percentile(samples, 99), 3),
+        "mean_ms": round(statistics.fmean(samples), 3),
+        "target_p99_ms": 5.0,
+    }
 
 
 BENCHES: dict[str, Callable[[Path, bool], Result]] = {

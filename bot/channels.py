@@ -23,8 +23,9 @@ class NoSmsProvider:
 
     channel = "sms"
 
-    async def send(self, address: str, text: str, *,
-                   keyboard: list[list[str]] | None = None) -> SendResult:
+    async def send(
+        self, address: str, text: str, *, keyboard: list[list[str]] | None = None
+    ) -> SendResult:
         return SendResult(Outcome.NOT_CONFIGURED, error="not sent: no SMS provider configured")
 
 
@@ -37,8 +38,9 @@ class TelegramProvider:
         self.bot = bot
         self._ready = False
 
-    async def send(self, address: str, text: str, *,
-                   keyboard: list[list[str]] | None = None) -> SendResult:
+    async def send(
+        self, address: str, text: str, *, keyboard: list[list[str]] | None = None
+    ) -> SendResult:
         chat_id = telegram_chat_id(address)
         if chat_id is None:
             return SendResult(Outcome.PERMANENT, error=f"not a Telegram address: {address}")

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bot.cli_staff import staff_app
 from config import Settings, SettingsError, load_settings
 
 __all__ = ["app", "main"]
@@ -22,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(staff_app, name="staff")
 console = Console()
 errors = Console(stderr=True)
 
@@ -79,7 +81,9 @@ def demo() -> None:
         summary = load_demo(session, now=datetime.now(UTC))
         session.commit()
     console.print(f"Demo data loaded in {_safe_url(settings.database_url)}: {summary}")
-    console.print("Try: [bold]passnum chat --phone +33612345678[/bold] (booklet PN-0001, code 1234)")
+    console.print(
+        "Try: [bold]passnum chat --phone +33612345678[/bold] (booklet PN-0001, code 1234)"
+    )
 
 
 @app.command("import")
@@ -122,8 +126,14 @@ def chat(
     """Talk to the assistant in the terminal as a beneficiary (one message per line)."""
     from bot.terminal import run_chat
 
-    run_chat(_settings(), phone=phone, channel=channel.value, chat_id=chat_id,
-             interactive=sys.stdin.isatty(), console=console)
+    run_chat(
+        _settings(),
+        phone=phone,
+        channel=channel.value,
+        chat_id=chat_id,
+        interactive=sys.stdin.isatty(),
+        console=console,
+    )
 
 
 @app.command()
@@ -150,7 +160,9 @@ def tick(
 
 @app.command()
 def broadcast(
-    segment: Annotated[str, typer.Option(help="all, unused, slot:ID, place:ID, commune:X, topic:K")],
+    segment: Annotated[
+        str, typer.Option(help="all, unused, slot:ID, place:ID, commune:X, topic:K")
+    ],
     message: Annotated[str, typer.Option(help="the text to send")],
     at: Annotated[str | None, typer.Option(help="send at this ISO 8601 time")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="only show the preview")] = False,
@@ -159,8 +171,15 @@ def broadcast(
     """Send a message to a segment of beneficiaries, after a preview."""
     from bot.broadcasts_cli import run_broadcast
 
-    run_broadcast(_settings(), segment=segment, message=message,
-                  at=_parse_now(at) if at else None, dry_run=dry_run, yes=yes, console=console)
+    run_broadcast(
+        _settings(),
+        segment=segment,
+        message=message,
+        at=_parse_now(at) if at else None,
+        dry_run=dry_run,
+        yes=yes,
+        console=console,
+    )
 
 
 @app.command()
@@ -175,8 +194,14 @@ def bench(
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def _safe_url(url: str) -> str:

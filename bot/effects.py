@@ -54,8 +54,13 @@ def _holder(ctx: EffectContext) -> int:
 
 
 def _link(ctx: EffectContext, effect: LinkAddress) -> None:
-    link_address(ctx.session, beneficiary_id=effect.beneficiary_id, channel=ctx.channel,
-                 address=ctx.address, now=ctx.now)
+    link_address(
+        ctx.session,
+        beneficiary_id=effect.beneficiary_id,
+        channel=ctx.channel,
+        address=ctx.address,
+        now=ctx.now,
+    )
     ctx.beneficiary_id = effect.beneficiary_id
 
 
@@ -64,15 +69,20 @@ def _reserve(ctx: EffectContext, effect: ReserveSeat) -> None:
 
 
 def _cancel(ctx: EffectContext, effect: CancelBooking) -> None:
-    cancel_booking(ctx.session, booking_id=effect.booking_id, now=ctx.now,
-                   beneficiary_id=_holder(ctx),
-                   cutoff=timedelta(hours=ctx.settings.cancel_cutoff_hours))
+    cancel_booking(
+        ctx.session,
+        booking_id=effect.booking_id,
+        now=ctx.now,
+        beneficiary_id=_holder(ctx),
+        cutoff=timedelta(hours=ctx.settings.cancel_cutoff_hours),
+    )
 
 
 def _flag(**flags: object) -> Callable[[EffectContext, Any], None]:
     def handler(ctx: EffectContext, _effect: Any) -> None:
         if ctx.beneficiary_id is not None:
             set_beneficiary_flags(ctx.session, beneficiary_id=ctx.beneficiary_id, **flags)
+
     return handler
 
 
@@ -85,8 +95,14 @@ def _language(ctx: EffectContext, effect: SetLanguage) -> None:
 
 
 def _help(ctx: EffectContext, effect: LeaveHelpMessage) -> None:
-    leave_help_request(ctx.session, beneficiary_id=ctx.beneficiary_id, channel=ctx.channel,
-                       address=ctx.address, text=effect.text, now=ctx.now)
+    leave_help_request(
+        ctx.session,
+        beneficiary_id=ctx.beneficiary_id,
+        channel=ctx.channel,
+        address=ctx.address,
+        text=effect.text,
+        now=ctx.now,
+    )
 
 
 HANDLERS: dict[type, Callable[[EffectContext, Any], None]] = {

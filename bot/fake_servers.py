@@ -61,8 +61,9 @@ class _Server:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def fail_next(self, status: int, body: dict[str, Any] | None = None,
-                  headers: dict[str, str] | None = None) -> None:
+    def fail_next(
+        self, status: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         """The next request gets this answer instead of a success."""
         with self.lock:
             self.failures.append((status, body or {}, headers or {}))
@@ -77,7 +78,9 @@ class _Server:
             self.requests.append((path, fields))
         return self.handle(path, fields)
 
-    def handle(self, path: str, fields: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def handle(
+        self, path: str, fields: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         raise NotImplementedError
 
     def __enter__(self) -> _Server:
@@ -109,17 +112,29 @@ class FakeTwilio(_Server):
         with self.lock:
             return [fields for path, fields in self.requests if path.endswith("/Messages.json")]
 
-    def handle(self, path: str, fields: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def handle(
+        self, path: str, fields: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         if not path.endswith("/Messages.json"):
             return 404, {"code": 20404, "message": "not found", "status": 404}, {}
         sid = f"SM{next(self._sids):032x}"
         account = path.split("/")[3]
-        return 201, {
-            "sid": sid, "account_sid": account, "to": fields.get("To"),
-            "from": fields.get("From"), "messaging_service_sid": fields.get("MessagingServiceSid"),
-            "body": fields.get("Body"), "status": "queued", "num_segments": "1",
-            "direction": "outbound-api", "uri": f"{path[:-5]}/{sid}.json",
-        }, {}
+        return (
+            201,
+            {
+                "sid": sid,
+                "account_sid": account,
+                "to": fields.get("To"),
+                "from": fields.get("From"),
+                "messaging_service_sid": fields.get("MessagingServiceSid"),
+                "body": fields.get("Body"),
+                "status": "queued",
+                "num_segments": "1",
+                "direction": "outbound-api",
+                "uri": f"{path[:-5]}/{sid}.json",
+            },
+            {},
+        )
 
 
 class FakeTelegram(_Server):
@@ -134,11 +149,24 @@ class FakeTelegram(_Server):
         with self.lock:
             return [fields for path, fields in self.requests if path.endswith("/" + method)]
 
-    def handle(self, path: str, fields: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def handle(
+        self, path: str, fields: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         method = path.rsplit("/", 1)[-1]
         if method == "getMe":
-            return 200, {"ok": True, "result": {"id": 999, "is_bot": True, "first_name": "passnum",
-                                                "username": "passnum_bot"}}, {}
+            return (
+                200,
+                {
+                    "ok": True,
+                    "result": {
+                        "id": 999,
+                        "is_bot": True,
+                        "first_name": "passnum",
+                        "username": "passnum_bot",
+                    },
+                },
+                {},
+            )
         if method == "sendMessage":
             return self._send_message(fields)
         if method == "getUpdates":
@@ -149,8 +177,19 @@ class FakeTelegram(_Server):
     def _send_message(self, fields: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         chat_id = int(fields.get("chat_id", 0))
         if chat_id in self.blocked_chats:
-            return 403, {"ok": False, "error_code": 403,
-                         "description": "Forbidden: bot was blocked by the user"}, {}
-        result = {"message_id": next(self._message_ids), "date": int(time.time()),
-                  "chat": {"id": chat_id, "type": "private"}, "text": fields.get("text", "")}
+            return (
+                403,
+                {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                },
+                {},
+            )
+        result = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "text": fields.get("text", ""),
+        }
         return 200, {"ok": True, "result": result}, {}

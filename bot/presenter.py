@@ -27,4 +27,3 @@ class Presenter:
 
     def telegram(self, turn: Turn) -> list[TelegramMessage]:
         return render_telegram(turn.replies, self.catalogs, turn.language, self.tz)
-

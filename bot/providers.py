@@ -39,6 +39,8 @@ class SendResult:
 class Provider(Protocol):
     channel: str  # "sms" or "telegram"
 
-    async def send(self, address: str, text: str, *, keyboard: list[list[str]] | None = None) -> SendResult:
+    async def send(
+        self, address: str, text: str, *, keyboard: list[list[str]] | None = None
+    ) -> SendResult:
         """Send one message to the address: an E.164 phone, or "tg:<chat id>" on Telegram."""
         ...

@@ -53,8 +53,12 @@ async def inbound_sms(request: Request) -> Response:
         return REPLY_SEPARATOR.join(texts)
 
     turn = await run_in_threadpool(
-        services.assistant.handle, channel="sms", address=sender,
-        message=Text(form.get("Body", "")), provider_id=sid, body=form.get("Body", ""),
+        services.assistant.handle,
+        channel="sms",
+        address=sender,
+        message=Text(form.get("Body", "")),
+        provider_id=sid,
+        body=form.get("Body", ""),
         on_commit=render,
     )
     if turn.duplicate:
@@ -72,6 +76,7 @@ async def status_callback(request: Request) -> Response:
     if not sid or not status:
         raise HTTPException(400, "MessageSid and MessageStatus are required")
     services = request.app.state.services
-    await run_in_threadpool(services.assistant.record_delivery_status, sid, status,
-                            form.get("ErrorCode"))
+    await run_in_threadpool(
+        services.assistant.record_delivery_status, sid, status, form.get("ErrorCode")
+    )
     return Response(status_code=204)

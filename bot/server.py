@@ -33,8 +33,9 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None,
-               run_scheduler: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings, *, engine: Engine | None = None, run_scheduler: bool = True
+) -> FastAPI:
     """Build the app; the lifespan starts and stops Telegram and the scheduler."""
     from bot.routes_health import router as health_router
     from bot.routes_staff import router as staff_router
@@ -54,8 +55,12 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
                 await stack.enter_async_context(_scheduler_running(services))
             yield
 
-    app = FastAPI(title="passnum", version="0.1.0", lifespan=lifespan,
-                  description="Pass numérique assistant: webhooks and staff API.")
+    app = FastAPI(
+        title="passnum",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Pass numérique assistant: webhooks and staff API.",
+    )
     app.state.services = services
     for router in (health_router, twilio_router, telegram_router, staff_router):
         app.include_router(router)
@@ -68,8 +73,9 @@ async def _telegram_running(services: Services) -> AsyncIterator[None]:
 
     settings = services.settings
     polling = not webhook_mode(settings)
-    application = build_telegram_application(settings, services.assistant, services.presenter,
-                                             polling=polling)
+    application = build_telegram_application(
+        settings, services.assistant, services.presenter, polling=polling
+    )
     services.telegram = application
     async with application:
         if polling:
@@ -111,8 +117,7 @@ def run_server(settings: Settings, *, host: str, port: int) -> None:
 
     configure_logging()
     app = create_app(settings)
-    log.info("passnum on http://%s:%s (database %s)", host, port,
-             services_url(app))
+    log.info("passnum on http://%s:%s (database %s)", host, port, services_url(app))
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
 
 

@@ -68,6 +68,7 @@ async def _on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def _text_command(word: str) -> Any:
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _converse(update, context, Text(word))
+
     return handler
 
 
@@ -103,8 +104,12 @@ async def _converse(update: Update, context: ContextTypes.DEFAULT_TYPE, message:
     assistant: Assistant = context.bot_data["assistant"]
     presenter: Presenter = context.bot_data["presenter"]
     turn = await asyncio.to_thread(
-        assistant.handle, channel="telegram", address=telegram_address(chat.id), message=message,
-        provider_id=str(update.update_id), body=_body(message),
+        assistant.handle,
+        channel="telegram",
+        address=telegram_address(chat.id),
+        message=message,
+        provider_id=str(update.update_id),
+        body=_body(message),
     )
     if turn.duplicate:
         return
@@ -112,11 +117,13 @@ async def _converse(update: Update, context: ContextTypes.DEFAULT_TYPE, message:
         await _send(context, chat.id, reply, assistant)
 
 
-async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: TelegramMessage,
-                assistant: Assistant) -> None:
+async def _send(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: TelegramMessage, assistant: Assistant
+) -> None:
     try:
-        await context.bot.send_message(chat_id=chat_id, text=reply.text,
-                                       reply_markup=keyboard_markup(keyboard_rows(reply)))
+        await context.bot.send_message(
+            chat_id=chat_id, text=reply.text, reply_markup=keyboard_markup(keyboard_rows(reply))
+        )
     except Forbidden:
         log.info("telegram chat %s blocked the bot: marked unreachable", chat_id)
         await asyncio.to_thread(assistant.mark_telegram_unreachable, chat_id)
@@ -126,9 +133,15 @@ def keyboard_markup(rows: list[list[tuple[str, str | None]]] | None) -> Any:
     """Rows of (label, request) → a reply keyboard; request is 'location', 'contact' or None."""
     if not rows:
         return ReplyKeyboardRemove()
-    buttons = [[KeyboardButton(label, request_location=request == "location",
-                               request_contact=request == "contact") for label, request in row]
-               for row in rows]
+    buttons = [
+        [
+            KeyboardButton(
+                label, request_location=request == "location", request_contact=request == "contact"
+            )
+            for label, request in row
+        ]
+        for row in rows
+    ]
     return ReplyKeyboardMarkup(buttons, resize_keyboard=True, one_time_keyboard=True)
 
 

@@ -20,8 +20,9 @@ __all__ = ["chat_lines", "run_chat"]
 PROMPT = "vous> "
 
 
-def chat_lines(assistant: Assistant, presenter: Presenter, *, channel: str, address: str,
-               lines: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
+def chat_lines(
+    assistant: Assistant, presenter: Presenter, *, channel: str, address: str, lines: Iterable[str]
+) -> Iterator[tuple[str, list[str]]]:
     """For each line typed, the texts the person receives on that channel."""
     for line in lines:
         message = line.rstrip("\n")
@@ -47,8 +48,15 @@ def _interactive_lines(console: Console) -> Iterator[str]:
             return
 
 
-def run_chat(settings: Settings, *, phone: str, channel: str, chat_id: int, interactive: bool,
-             console: Console) -> None:
+def run_chat(
+    settings: Settings,
+    *,
+    phone: str,
+    channel: str,
+    chat_id: int,
+    interactive: bool,
+    console: Console,
+) -> None:
     if channel == "sms":
         try:
             address = normalize_phone(phone)
@@ -60,13 +68,15 @@ def run_chat(settings: Settings, *, phone: str, channel: str, chat_id: int, inte
     engine = open_database(settings)
     assistant, presenter = Assistant(engine, settings), Presenter(settings)
     if interactive:
-        console.print(f"[dim]Chatting as {address} by {channel}. MENU for the menu, "
-                      "Ctrl-D to quit.[/dim]")
+        console.print(
+            f"[dim]Chatting as {address} by {channel}. MENU for the menu, Ctrl-D to quit.[/dim]"
+        )
         lines: Iterable[str] = _interactive_lines(console)
     else:
         lines = sys.stdin
-    for typed, texts in chat_lines(assistant, presenter, channel=channel, address=address,
-                                   lines=lines):
+    for typed, texts in chat_lines(
+        assistant, presenter, channel=channel, address=address, lines=lines
+    ):
         if not interactive:
             print(f"> {typed}")
         for text in texts:

@@ -36,11 +36,13 @@ class _RebasedHttpClient(TwilioHttpClient):
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if url.startswith(TWILIO_DEFAULT_BASE):
-            url = self.api_base + url[len(TWILIO_DEFAULT_BASE):]
+            url = self.api_base + url[len(TWILIO_DEFAULT_BASE) :]
         return super().request(method, url, *args, **kwargs)
 
 
-def signature_is_valid(settings: Settings, path: str, params: dict[str, str], signature: str) -> bool:
+def signature_is_valid(
+    settings: Settings, path: str, params: dict[str, str], signature: str
+) -> bool:
     """Twilio signs the URL it called: our configured public URL, never the one seen behind a
     proxy."""
     if not settings.twilio_auth_token or not signature:
@@ -57,13 +59,15 @@ class TwilioSmsProvider:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.client = Client(
-            settings.twilio_account_sid, settings.twilio_auth_token,
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
             http_client=_RebasedHttpClient(settings.twilio_api_base, timeout=SEND_TIMEOUT_S),
         )
         self.status_callback = settings.public_url.rstrip("/") + "/sms/twilio/status"
 
-    async def send(self, address: str, text: str, *,
-                   keyboard: list[list[str]] | None = None) -> SendResult:
+    async def send(
+        self, address: str, text: str, *, keyboard: list[list[str]] | None = None
+    ) -> SendResult:
         return await asyncio.to_thread(self.send_now, address, text)
 
     def send_now(self, address: str, text: str) -> SendResult:
@@ -71,8 +75,11 @@ class TwilioSmsProvider:
         origin = {"messaging_service_sid": sender} if sender.startswith("MG") else {"from_": sender}
         try:
             message = self.client.messages.create(
-                to=address, body=text, status_callback=self.status_callback,
-                validity_period=VALIDITY_PERIOD_S, **origin,
+                to=address,
+                body=text,
+                status_callback=self.status_callback,
+                validity_period=VALIDITY_PERIOD_S,
+                **origin,
             )
         except TwilioRestException as error:
             return _classify(error)

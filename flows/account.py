@@ -39,8 +39,21 @@ def show_balance(turn: Turn) -> Outcome:
     return Outcome(State.MENU, [Reply(key, params)])
 
 
-_SWITCH_OFF = {"plus", "pas", "arret", "arreter", "stop", "off", "no", "non", "sans", "dont",
-               "disable", "couper", "supprimer"}
+_SWITCH_OFF = {
+    "plus",
+    "pas",
+    "arret",
+    "arreter",
+    "stop",
+    "off",
+    "no",
+    "non",
+    "sans",
+    "dont",
+    "disable",
+    "couper",
+    "supprimer",
+}
 _SWITCH_ON = {"on", "activer", "remettre", "enable", "oui", "yes"}
 
 

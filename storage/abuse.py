@@ -25,15 +25,17 @@ class InboundLimits:
 
 
 def _count_since(session: Session, since: datetime, address: str | None = None) -> int:
-    query = select(func.count()).select_from(InboundMessage).where(
-        InboundMessage.received_at >= since)
+    query = (
+        select(func.count()).select_from(InboundMessage).where(InboundMessage.received_at >= since)
+    )
     if address is not None:
         query = query.where(InboundMessage.address == address)
     return int(session.scalar(query) or 0)
 
 
-def inbound_allowed(session: Session, *, address: str, known: bool, now: datetime,
-                    limits: InboundLimits) -> bool:
+def inbound_allowed(
+    session: Session, *, address: str, known: bool, now: datetime, limits: InboundLimits
+) -> bool:
     """Whether the message just recorded (it counts itself) may be answered."""
     if _count_since(session, now - limits.per_address_window, address) > limits.per_address:
         return False

@@ -48,9 +48,7 @@ def _claim_voucher(session: Session, *, beneficiary_id: int, now: datetime) -> i
             raise BookingRefused("no_voucher")
         claimed = session.execute(
             update(Voucher)
-            .where(
-                and_(Voucher.id == voucher_id, Voucher.status == VoucherStatus.AVAILABLE.value)
-            )
+            .where(and_(Voucher.id == voucher_id, Voucher.status == VoucherStatus.AVAILABLE.value))
             .values(status=VoucherStatus.RESERVED.value, updated_at=now)
         )
         if claimed.rowcount == 1:  # type: ignore[attr-defined]
@@ -58,9 +56,7 @@ def _claim_voucher(session: Session, *, beneficiary_id: int, now: datetime) -> i
     raise BookingRefused("no_voucher")
 
 
-def reserve_seat(
-    session: Session, *, beneficiary_id: int, slot_id: int, now: datetime
-) -> Booking:
+def reserve_seat(session: Session, *, beneficiary_id: int, slot_id: int, now: datetime) -> Booking:
     """Book a seat on the slot and reserve one voucher, or raise BookingRefused."""
     slot = session.get(Slot, slot_id)
     if slot is None or slot.cancelled or slot.starts_at <= now:
@@ -97,7 +93,11 @@ def reserve_seat(
 
 
 def release_booking(
-    session: Session, *, booking: Booking, status: BookingStatus, voucher_status: VoucherStatus,
+    session: Session,
+    *,
+    booking: Booking,
+    status: BookingStatus,
+    voucher_status: VoucherStatus,
     now: datetime,
 ) -> None:
     """Move a live booking to `status`, free its seat and set its voucher's status."""
@@ -108,9 +108,7 @@ def release_booking(
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         raise BookingRefused("not_found")
-    session.execute(
-        update(Slot).where(Slot.id == booking.slot_id).values(booked=Slot.booked - 1)
-    )
+    session.execute(update(Slot).where(Slot.id == booking.slot_id).values(booked=Slot.booked - 1))
     session.execute(
         update(Voucher)
         .where(Voucher.id == booking.voucher_id)
@@ -139,7 +137,10 @@ def cancel_booking(
     if cutoff is not None and slot.starts_at - now < cutoff:
         raise BookingRefused("too_late")
     release_booking(
-        session, booking=booking, status=BookingStatus.CANCELLED,
-        voucher_status=VoucherStatus.AVAILABLE, now=now,
+        session,
+        booking=booking,
+        status=BookingStatus.CANCELLED,
+        voucher_status=VoucherStatus.AVAILABLE,
+        now=now,
     )
     return booking

@@ -39,7 +39,12 @@ class InboundRecord:
 
 
 def record_inbound(
-    session: Session, *, channel: str, provider_id: str, address: str, body: str | None,
+    session: Session,
+    *,
+    channel: str,
+    provider_id: str,
+    address: str,
+    body: str | None,
     now: datetime,
 ) -> InboundRecord:
     """Store an inbound message first; a provider id seen before is reported as a duplicate.

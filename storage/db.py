@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import event
@@ -13,6 +15,13 @@ from sqlmodel import Session, create_engine
 __all__ = ["create_db_engine", "unit_of_work", "is_sqlite"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# SQLite has one writer at a time. Threads of one process queue on this lock instead of on
+# SQLite's busy handler, which sleeps and polls (up to 100 ms a try) and so turns contention
+# into long tail latencies. Other processes still wait on the busy timeout.
+_SQLITE_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -44,6 +53,7 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _tune_sqlite)
         event.listen(engine, "begin", _begin_immediate)
+        _SQLITE_WRITE_LOCKS[engine] = threading.RLock()
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
@@ -52,9 +62,11 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
     """One transaction: commit explicitly with `session.commit()`; leaving without it rolls back."""
-    session = Session(engine, expire_on_commit=False)
-    try:
-        yield session
-    finally:
-        session.rollback()
-        session.close()
+    lock = _SQLITE_WRITE_LOCKS.get(engine)
+    with lock if lock is not None else nullcontext():
+        session = Session(engine, expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()

@@ -60,7 +60,11 @@ class DatabaseDirectory:
     """Implements flows.types.Directory over one session, at one instant."""
 
     def __init__(
-        self, session: Session, *, resolver: PlaceResolver, now: datetime,
+        self,
+        session: Session,
+        *,
+        resolver: PlaceResolver,
+        now: datetime,
         help_contact: HelpContact = DEFAULT_HELP,
     ) -> None:
         self.session = session
@@ -70,7 +74,12 @@ class DatabaseDirectory:
 
     def balance(self, beneficiary_id: int) -> Balance:
         rows = self.session.execute(
-            select(Voucher.status, func.count(), func.min(Voucher.expires_on), func.max(Voucher.value_cents))
+            select(
+                Voucher.status,
+                func.count(),
+                func.min(Voucher.expires_on),
+                func.max(Voucher.value_cents),
+            )
             .join(Booklet, Booklet.id == Voucher.booklet_id)  # type: ignore[arg-type]
             .where(Booklet.beneficiary_id == beneficiary_id)
             .where(
@@ -96,8 +105,13 @@ class DatabaseDirectory:
         self, latitude: float, longitude: float, topic: str | None, offset: int, limit: int
     ) -> list[SlotView]:
         return nearest_slots(
-            self.session, latitude=latitude, longitude=longitude, now=self.now,
-            topic=topic, offset=offset, limit=limit,
+            self.session,
+            latitude=latitude,
+            longitude=longitude,
+            now=self.now,
+            topic=topic,
+            offset=offset,
+            limit=limit,
         )
 
     def slot(self, slot_id: int) -> SlotView | None:
@@ -159,8 +173,9 @@ class DatabaseDirectory:
             holder = self.session.get(Beneficiary, beneficiary_id)
             if holder is not None and holder.commune_insee:
                 place = self.session.scalar(
-                    select(Place).where(Place.insee == holder.commune_insee,
-                                        Place.phone.is_not(None)).limit(1)  # type: ignore[union-attr]
+                    select(Place)
+                    .where(Place.insee == holder.commune_insee, Place.phone.is_not(None))
+                    .limit(1)  # type: ignore[union-attr]
                 )
         if place is not None and place.phone:
             return HelpContact(place.phone, self.default_help.hours)

@@ -24,7 +24,7 @@ TELEGRAM_PREFIX = "tg:"
 def telegram_chat_id(address: str) -> int | None:
     """`tg:123` → 123; a phone address → None."""
     if address.startswith(TELEGRAM_PREFIX):
-        return int(address[len(TELEGRAM_PREFIX):])
+        return int(address[len(TELEGRAM_PREFIX) :])
     return None
 
 
@@ -43,16 +43,28 @@ def link_address(
     """Attach the address to the beneficiary, taking it from anyone who had it before."""
     chat_id = telegram_chat_id(address)
     if chat_id is not None:
-        session.execute(update(Beneficiary).where(Beneficiary.telegram_chat_id == chat_id)
-                        .values(telegram_chat_id=None))
+        session.execute(
+            update(Beneficiary)
+            .where(Beneficiary.telegram_chat_id == chat_id)
+            .values(telegram_chat_id=None)
+        )
         values: dict[str, object] = {"telegram_chat_id": chat_id, "telegram_unreachable": False}
     else:
         session.execute(update(Beneficiary).where(Beneficiary.phone == address).values(phone=None))
         values = {"phone": address}
-    session.execute(update(Beneficiary).where(Beneficiary.id == beneficiary_id)
-                    .values(last_channel=channel, **values))
-    session.add(AuditEntry(actor=f"{channel}:{address}", action="link_address",
-                           record=f"beneficiary:{beneficiary_id}", at=now))
+    session.execute(
+        update(Beneficiary)
+        .where(Beneficiary.id == beneficiary_id)
+        .values(last_channel=channel, **values)
+    )
+    session.add(
+        AuditEntry(
+            actor=f"{channel}:{address}",
+            action="link_address",
+            record=f"beneficiary:{beneficiary_id}",
+            at=now,
+        )
+    )
     session.flush()
 
 
@@ -66,11 +78,21 @@ def set_beneficiary_flags(session: Session, *, beneficiary_id: int, **flags: obj
 
 
 def leave_help_request(
-    session: Session, *, beneficiary_id: int | None, channel: str, address: str, text: str,
+    session: Session,
+    *,
+    beneficiary_id: int | None,
+    channel: str,
+    address: str,
+    text: str,
     now: datetime,
 ) -> HelpRequest:
-    request = HelpRequest(beneficiary_id=beneficiary_id, channel=channel, address=address,
-                          text=text[:2000], created_at=now)
+    request = HelpRequest(
+        beneficiary_id=beneficiary_id,
+        channel=channel,
+        address=address,
+        text=text[:2000],
+        created_at=now,
+    )
     session.add(request)
     session.flush()
     return request
@@ -79,6 +101,10 @@ def leave_help_request(
 def opt_out_by_provider_id(session: Session, *, provider_id: str) -> None:
     """The provider says the recipient of this message unsubscribed (Twilio 21610)."""
     recipient = select(OutboundMessage.beneficiary_id).where(
-        OutboundMessage.provider_id == provider_id)
-    session.execute(update(Beneficiary).where(Beneficiary.id.in_(recipient.scalar_subquery()))  # type: ignore[union-attr]
-                    .values(opted_out=True))
+        OutboundMessage.provider_id == provider_id
+    )
+    session.execute(
+        update(Beneficiary)
+        .where(Beneficiary.id.in_(recipient.scalar_subquery()))  # type: ignore[union-attr]
+        .values(opted_out=True)
+    )

@@ -104,8 +104,9 @@ def nearest_slots(
     radius = _FIRST_RADIUS_KM
     while True:
         radius = min(radius, max_km)
-        found = _collect(session, _places_within(session, latitude, longitude, radius),
-                         topic, earliest, wanted)
+        found = _collect(
+            session, _places_within(session, latitude, longitude, radius), topic, earliest, wanted
+        )
         if len(found) >= wanted or radius >= max_km:
             return found[offset:wanted]
         radius *= 2.5

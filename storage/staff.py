@@ -12,9 +12,22 @@ from sqlmodel import Session
 
 from storage.models import AuditEntry, Booking, HelpRequest, Slot, Staff
 
-__all__ = ["CLI_ADMIN", "StaffIdentity", "StaffRefused", "actor_of", "audit",
-           "authenticate_token", "create_staff", "get_staff", "hash_token", "issue_staff_link",
-           "link_staff_chat", "open_help_requests", "require_place", "staff_for_chat"]
+__all__ = [
+    "CLI_ADMIN",
+    "StaffIdentity",
+    "StaffRefused",
+    "actor_of",
+    "audit",
+    "authenticate_token",
+    "create_staff",
+    "get_staff",
+    "hash_token",
+    "issue_staff_link",
+    "link_staff_chat",
+    "open_help_requests",
+    "require_place",
+    "staff_for_chat",
+]
 
 LINK_PREFIX = "staff-"
 LINK_VALID = timedelta(days=7)
@@ -67,14 +80,20 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_staff(session: Session, *, name: str, role: str, place_ids: list[int],
-                 now: datetime) -> tuple[Staff, str]:
+def create_staff(
+    session: Session, *, name: str, role: str, place_ids: list[int], now: datetime
+) -> tuple[Staff, str]:
     """A new staff member and their API token (shown once, stored hashed)."""
     if role not in {"admin", "advisor"}:
         raise ValueError("role must be admin or advisor")
     token = secrets.token_urlsafe(32)
-    member = Staff(name=name, role=role, token_hash=hash_token(token),
-                   place_ids=",".join(str(p) for p in place_ids), created_at=now)
+    member = Staff(
+        name=name,
+        role=role,
+        token_hash=hash_token(token),
+        place_ids=",".join(str(p) for p in place_ids),
+        created_at=now,
+    )
     session.add(member)
     session.flush()
     return member, token
@@ -101,15 +120,20 @@ def staff_for_chat(session: Session, *, chat_id: int) -> StaffIdentity | None:
     return _identity(member) if member is not None else None
 
 
-def issue_staff_link(session: Session, *, staff_id: int, by: StaffIdentity,
-                     now: datetime) -> str:
+def issue_staff_link(session: Session, *, staff_id: int, by: StaffIdentity, now: datetime) -> str:
     """A one-time `staff-…` start token linking a Telegram chat to a staff member. Only its
     hash is kept, in the audit entry of the issue; the entry of its use makes it spent."""
     if session.get(Staff, staff_id) is None:
         raise StaffRefused("not_found", f"no staff member {staff_id}")
     token = LINK_PREFIX + secrets.token_hex(16)
-    audit(session, actor=actor_of(by), action="staff.telegram_link_issued",
-          record=f"staff:{staff_id}", detail=_link_detail(token), now=now)
+    audit(
+        session,
+        actor=actor_of(by),
+        action="staff.telegram_link_issued",
+        record=f"staff:{staff_id}",
+        detail=_link_detail(token),
+        now=now,
+    )
     return token
 
 
@@ -117,31 +141,53 @@ def _link_detail(token: str) -> str:
     return "link:" + hash_token(token)
 
 
-def link_staff_chat(session: Session, *, token: str, chat_id: int,
-                    now: datetime) -> StaffIdentity | None:
+def link_staff_chat(
+    session: Session, *, token: str, chat_id: int, now: datetime
+) -> StaffIdentity | None:
     """Use a link token: the chat becomes the staff member's; None if unknown, used or old."""
     detail = _link_detail(token)
-    issued = session.scalar(select(AuditEntry).where(
-        AuditEntry.action == "staff.telegram_link_issued", AuditEntry.detail == detail,
-        AuditEntry.at >= now - LINK_VALID))
-    spent = session.scalar(select(AuditEntry.id).where(
-        AuditEntry.action == "staff.telegram_linked", AuditEntry.detail == detail))
+    issued = session.scalar(
+        select(AuditEntry).where(
+            AuditEntry.action == "staff.telegram_link_issued",
+            AuditEntry.detail == detail,
+            AuditEntry.at >= now - LINK_VALID,
+        )
+    )
+    spent = session.scalar(
+        select(AuditEntry.id).where(
+            AuditEntry.action == "staff.telegram_linked", AuditEntry.detail == detail
+        )
+    )
     if issued is None or spent is not None or issued.record is None:
         return None
     member = session.get(Staff, int(issued.record.split(":")[1]))
     if member is None:
         return None
-    session.execute(update(Staff).where(Staff.telegram_chat_id == chat_id)
-                    .values(telegram_chat_id=None))
+    session.execute(
+        update(Staff).where(Staff.telegram_chat_id == chat_id).values(telegram_chat_id=None)
+    )
     member.telegram_chat_id = chat_id
     identity = _identity(member)
-    audit(session, actor=actor_of(identity), action="staff.telegram_linked",
-          record=f"staff:{member.id}", detail=detail, now=now)
+    audit(
+        session,
+        actor=actor_of(identity),
+        action="staff.telegram_linked",
+        record=f"staff:{member.id}",
+        detail=detail,
+        now=now,
+    )
     return identity
 
 
-def audit(session: Session, *, actor: str, action: str, record: str | None, now: datetime,
-          detail: str | None = None) -> None:
+def audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    record: str | None,
+    now: datetime,
+    detail: str | None = None,
+) -> None:
     session.add(AuditEntry(actor=actor, action=action, record=record, detail=detail, at=now))
     session.flush()
 

@@ -49,17 +49,30 @@ class LiveApp:
     def sign(self, path: str, params: dict[str, str]) -> str:
         return str(RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + path, params))
 
-    def sms(self, body: str, *, sender: str = "+33612345678", sid: str | None = None,
-            signature: str | None = None, **extra: str) -> httpx.Response:
-        params = {"From": sender, "To": "+33700000000", "Body": body,
-                  "MessageSid": sid or f"SM{time.time_ns():032x}", "AccountSid": "AC" + "0" * 32,
-                  **extra}
+    def sms(
+        self,
+        body: str,
+        *,
+        sender: str = "+33612345678",
+        sid: str | None = None,
+        signature: str | None = None,
+        **extra: str,
+    ) -> httpx.Response:
+        params = {
+            "From": sender,
+            "To": "+33700000000",
+            "Body": body,
+            "MessageSid": sid or f"SM{time.time_ns():032x}",
+            "AccountSid": "AC" + "0" * 32,
+            **extra,
+        }
         sign = self.sign("/sms/twilio", params) if signature is None else signature
         return self.client.post("/sms/twilio", data=params, headers={"X-Twilio-Signature": sign})
 
     def telegram_update(self, update: dict, secret: str = TELEGRAM_SECRET) -> httpx.Response:
-        return self.client.post("/telegram/webhook", json=update,
-                                headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+        return self.client.post(
+            "/telegram/webhook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
+        )
 
     def wait_for(self, condition, timeout: float = 10.0):  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + timeout
@@ -75,11 +88,16 @@ class LiveApp:
 def live_app(database_url: str) -> Iterator[LiveApp]:
     with FakeTwilio() as twilio, FakeTelegram() as telegram:
         settings = load_settings(
-            database_url=database_url, public_url=PUBLIC_URL,
-            twilio_account_sid="AC" + "0" * 32, twilio_auth_token=AUTH_TOKEN,
-            twilio_from="+33700000000", twilio_api_base=twilio.url,
-            telegram_token="123456:TEST-TOKEN", telegram_webhook_secret=TELEGRAM_SECRET,
-            telegram_api_base=telegram.url, staff_token=STAFF_TOKEN,
+            database_url=database_url,
+            public_url=PUBLIC_URL,
+            twilio_account_sid="AC" + "0" * 32,
+            twilio_auth_token=AUTH_TOKEN,
+            twilio_from="+33700000000",
+            twilio_api_base=twilio.url,
+            telegram_token="123456:TEST-TOKEN",
+            telegram_webhook_secret=TELEGRAM_SECRET,
+            telegram_api_base=telegram.url,
+            staff_token=STAFF_TOKEN,
         )
         engine = create_db_engine(database_url)
         with unit_of_work(engine) as session:
@@ -87,7 +105,9 @@ def live_app(database_url: str) -> Iterator[LiveApp]:
             session.commit()
         app = create_app(settings, engine=engine, run_scheduler=False)
         port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 20

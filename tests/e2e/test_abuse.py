@@ -23,7 +23,8 @@ def test_one_address_flooding_gets_no_reply_beyond_the_limit(live_app: LiveApp) 
 
 def test_unknown_numbers_together_are_limited(live_app: LiveApp) -> None:
     live_app.services.assistant.limits = InboundLimits(
-        unknown_global=4, unknown_global_window=timedelta(minutes=10))
+        unknown_global=4, unknown_global_window=timedelta(minutes=10)
+    )
     senders = [f"+336000000{n:02d}" for n in range(8)]
     answered = [_replies(live_app.sms("bonjour", sender=s)) for s in senders]
     assert sum(1 for n in answered if n) == 4

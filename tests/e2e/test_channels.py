@@ -16,9 +16,16 @@ DEMO_PHONE = "+33612345678"  # booklet PN-0001 of the demo data
 
 def _telegram_message(update_id: int, chat_id: int, **message: object) -> dict:
     sender = {"id": chat_id, "is_bot": False, "first_name": "Test"}
-    return {"update_id": update_id, "message": {
-        "message_id": update_id, "date": 1764000000, "chat": {"id": chat_id, "type": "private"},
-        "from": sender, **message}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1764000000,
+            "chat": {"id": chat_id, "type": "private"},
+            "from": sender,
+            **message,
+        },
+    }
 
 
 def _count(app: LiveApp, model, *where) -> int:  # type: ignore[no-untyped-def]
@@ -55,15 +62,20 @@ def test_signature_is_checked_against_the_public_url_not_the_one_seen(live_app: 
     from tests.e2e.conftest import AUTH_TOKEN
 
     local_signature = RequestValidator(AUTH_TOKEN).compute_signature(
-        live_app.url + "/sms/twilio", params)
-    answer = live_app.client.post("/sms/twilio", data=params,
-                                  headers={"X-Twilio-Signature": local_signature})
+        live_app.url + "/sms/twilio", params
+    )
+    answer = live_app.client.post(
+        "/sms/twilio", data=params, headers={"X-Twilio-Signature": local_signature}
+    )
     assert answer.status_code == 403
 
 
 def test_oversized_and_non_form_bodies_are_refused(live_app: LiveApp) -> None:
-    huge = live_app.client.post("/sms/twilio", content="Body=" + "a" * 100_000,
-                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    huge = live_app.client.post(
+        "/sms/twilio",
+        content="Body=" + "a" * 100_000,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     as_json = live_app.client.post("/sms/twilio", json={"Body": "MENU"})
     assert huge.status_code == 413
     assert as_json.status_code == 415
@@ -95,8 +107,9 @@ def test_telegram_update_with_a_wrong_secret_is_refused(live_app: LiveApp) -> No
 def test_a_shared_own_contact_links_the_chat(live_app: LiveApp) -> None:
     contact = {"phone_number": "33612345678", "first_name": "Test", "user_id": 5151}
     live_app.telegram_update(_telegram_message(10, 5151, contact=contact))
-    linked = live_app.wait_for(lambda: _count(live_app, Beneficiary,
-                                              Beneficiary.telegram_chat_id == 5151))
+    linked = live_app.wait_for(
+        lambda: _count(live_app, Beneficiary, Beneficiary.telegram_chat_id == 5151)
+    )
     assert linked == 1
 
 
@@ -110,26 +123,40 @@ def test_someone_elses_contact_does_not_link(live_app: LiveApp) -> None:
 def test_status_callback_moves_the_outbound_message_forward(live_app: LiveApp) -> None:
     now = datetime.now(UTC)
     with Session(live_app.engine) as session:
-        message = OutboundMessage(channel="sms", address=DEMO_PHONE, body="Rappel", status="sent",
-                                  provider_id="SM-status-1", next_attempt_at=now,
-                                  created_at=now, updated_at=now)
+        message = OutboundMessage(
+            channel="sms",
+            address=DEMO_PHONE,
+            body="Rappel",
+            status="sent",
+            provider_id="SM-status-1",
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(message)
         session.commit()
         message_id = message.id
     params = {"MessageSid": "SM-status-1", "MessageStatus": "delivered"}
-    answer = live_app.client.post("/sms/twilio/status", data=params, headers={
-        "X-Twilio-Signature": live_app.sign("/sms/twilio/status", params)})
+    answer = live_app.client.post(
+        "/sms/twilio/status",
+        data=params,
+        headers={"X-Twilio-Signature": live_app.sign("/sms/twilio/status", params)},
+    )
     assert answer.status_code == 204
     older = {"MessageSid": "SM-status-1", "MessageStatus": "sent"}
-    live_app.client.post("/sms/twilio/status", data=older, headers={
-        "X-Twilio-Signature": live_app.sign("/sms/twilio/status", older)})
+    live_app.client.post(
+        "/sms/twilio/status",
+        data=older,
+        headers={"X-Twilio-Signature": live_app.sign("/sms/twilio/status", older)},
+    )
     with Session(live_app.engine) as session:
         assert session.get(OutboundMessage, message_id).status == "delivered"
 
 
 def test_unsigned_status_callback_is_refused(live_app: LiveApp) -> None:
-    answer = live_app.client.post("/sms/twilio/status",
-                                  data={"MessageSid": "SM1", "MessageStatus": "delivered"})
+    answer = live_app.client.post(
+        "/sms/twilio/status", data={"MessageSid": "SM1", "MessageStatus": "delivered"}
+    )
     assert answer.status_code == 403
 
 
@@ -151,8 +178,9 @@ def test_a_shared_location_returns_nearby_slots(live_app: LiveApp) -> None:
     asked = live_app.wait_for(lambda: live_app.telegram.calls("sendMessage")[1:])
     assert "request_location" in str(asked[0]["reply_markup"])
     # Échirolles town hall, roughly
-    live_app.telegram_update(_telegram_message(22, 6161, location={"latitude": 45.1435,
-                                                                    "longitude": 5.7175}))
+    live_app.telegram_update(
+        _telegram_message(22, 6161, location={"latitude": 45.1435, "longitude": 5.7175})
+    )
     live_app.wait_for(lambda: len(live_app.telegram.calls("sendMessage")) >= 3)
     live_app.telegram_update(_telegram_message(23, 6161, text="1"))  # any topic
     slots = live_app.wait_for(lambda: live_app.telegram.calls("sendMessage")[3:])

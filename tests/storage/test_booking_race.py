@@ -30,7 +30,9 @@ def _race(engine, jobs: list[tuple[int, int]]) -> tuple[list[int], list[str]]:  
         barrier.wait()
         with unit_of_work(engine) as session:
             try:
-                booking = reserve_seat(session, beneficiary_id=beneficiary_id, slot_id=slot_id, now=NOW)
+                booking = reserve_seat(
+                    session, beneficiary_id=beneficiary_id, slot_id=slot_id, now=NOW
+                )
                 session.commit()
                 with lock:
                     winners.append(booking.id or 0)
@@ -61,7 +63,9 @@ def test_last_seat_goes_to_exactly_one_person(engine, round_: int) -> None:
     with Session(engine) as session:
         assert session.get(Slot, slot_id).booked == 1
         reserved = session.scalar(
-            select(func.count()).select_from(Voucher).where(Voucher.status == VoucherStatus.RESERVED.value)
+            select(func.count())
+            .select_from(Voucher)
+            .where(Voucher.status == VoucherStatus.RESERVED.value)
         )
         assert reserved == 1, "the losers' vouchers must come back"
 
@@ -109,8 +113,13 @@ def test_late_cancellation_is_refused(engine) -> None:
         booking = reserve_seat(session, beneficiary_id=person, slot_id=slot_id, now=NOW)
         session.commit()
     with unit_of_work(engine) as session, pytest.raises(BookingRefused) as refused:
-        cancel_booking(session, booking_id=booking.id, now=NOW + timedelta(hours=1, minutes=30),
-                       beneficiary_id=person, cutoff=timedelta(hours=2))
+        cancel_booking(
+            session,
+            booking_id=booking.id,
+            now=NOW + timedelta(hours=1, minutes=30),
+            beneficiary_id=person,
+            cutoff=timedelta(hours=2),
+        )
     assert refused.value.reason == "too_late"
 
 

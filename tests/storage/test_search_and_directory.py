@@ -24,15 +24,24 @@ def _seed(session: Session) -> dict[str, int]:
     near = factories.place(session, lat=GRENOBLE[0], lon=GRENOBLE[1])
     far = factories.place(session, lat=ECHIROLLES[0], lon=ECHIROLLES[1])
     ids = {
-        "near_late": factories.slot(session, place_id=near.id, starts_at=NOW + timedelta(days=3)).id,
-        "near_soon": factories.slot(session, place_id=near.id, starts_at=NOW + timedelta(days=1)).id,
-        "near_in_30_min": factories.slot(session, place_id=near.id,
-                                         starts_at=NOW + timedelta(minutes=30)).id,
-        "near_full": factories.slot(session, place_id=near.id, capacity=0,
-                                    starts_at=NOW + timedelta(hours=5)).id,
-        "near_visio": factories.slot(session, place_id=near.id, topic_key="visio",
-                                     starts_at=NOW + timedelta(days=2)).id,
-        "far_first": factories.slot(session, place_id=far.id, starts_at=NOW + timedelta(hours=2)).id,
+        "near_late": factories.slot(
+            session, place_id=near.id, starts_at=NOW + timedelta(days=3)
+        ).id,
+        "near_soon": factories.slot(
+            session, place_id=near.id, starts_at=NOW + timedelta(days=1)
+        ).id,
+        "near_in_30_min": factories.slot(
+            session, place_id=near.id, starts_at=NOW + timedelta(minutes=30)
+        ).id,
+        "near_full": factories.slot(
+            session, place_id=near.id, capacity=0, starts_at=NOW + timedelta(hours=5)
+        ).id,
+        "near_visio": factories.slot(
+            session, place_id=near.id, topic_key="visio", starts_at=NOW + timedelta(days=2)
+        ).id,
+        "far_first": factories.slot(
+            session, place_id=far.id, starts_at=NOW + timedelta(hours=2)
+        ).id,
     }
     session.commit()
     return ids
@@ -41,10 +50,15 @@ def _seed(session: Session) -> dict[str, int]:
 def test_sorted_by_distance_then_start_skipping_full_and_imminent(engine) -> None:
     with unit_of_work(engine) as session:
         ids = _seed(session)
-        found = nearest_slots(session, latitude=GRENOBLE[0], longitude=GRENOBLE[1], now=NOW,
-                              limit=10)
-    assert [s.id for s in found] == [ids["near_soon"], ids["near_visio"], ids["near_late"],
-                                     ids["far_first"]]
+        found = nearest_slots(
+            session, latitude=GRENOBLE[0], longitude=GRENOBLE[1], now=NOW, limit=10
+        )
+    assert [s.id for s in found] == [
+        ids["near_soon"],
+        ids["near_visio"],
+        ids["near_late"],
+        ids["far_first"],
+    ]
     assert found[0].distance_km == 0.0
     assert 4.5 < (found[-1].distance_km or 0) < 5.5
 
@@ -52,10 +66,12 @@ def test_sorted_by_distance_then_start_skipping_full_and_imminent(engine) -> Non
 def test_topic_filter_and_paging(engine) -> None:
     with unit_of_work(engine) as session:
         ids = _seed(session)
-        visio = nearest_slots(session, latitude=GRENOBLE[0], longitude=GRENOBLE[1], now=NOW,
-                              topic="visio")
-        second_page = nearest_slots(session, latitude=GRENOBLE[0], longitude=GRENOBLE[1],
-                                    now=NOW, offset=3, limit=3)
+        visio = nearest_slots(
+            session, latitude=GRENOBLE[0], longitude=GRENOBLE[1], now=NOW, topic="visio"
+        )
+        second_page = nearest_slots(
+            session, latitude=GRENOBLE[0], longitude=GRENOBLE[1], now=NOW, offset=3, limit=3
+        )
     assert [s.id for s in visio] == [ids["near_visio"]]
     assert [s.id for s in second_page] == [ids["far_first"]]
 

@@ -5,11 +5,11 @@ Revises:
 Create Date: 2026-11-26 05:50:38.352145
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import storage.types
+from alembic import op
 
+import storage.types
 
 revision = '0001'
 down_revision = None
