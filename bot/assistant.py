@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -18,7 +17,7 @@ from bot.effects import EffectContext, EffectRefused, execute_effects
 from config import Settings
 from flows.types import Ctx, FlowSettings, Input, Rejected, Reply
 from storage.abuse import InboundLimits, inbound_allowed
-from storage.conversations import load_state, record_inbound, save_state
+from storage.conversations import load_state, record_inbound, save_inbound_reply, save_state
 from storage.db import unit_of_work
 from storage.directory import DatabaseDirectory, beneficiary_view
 from storage.geo import PlaceResolver, default_resolver
@@ -69,7 +68,7 @@ class Assistant:
         self.limits = limits or InboundLimits()
         self.flow_settings = FlowSettings(
             conversation_timeout=settings.conversation_timeout_delta,
-            cancel_cutoff=_hours(settings.cancel_cutoff_hours),
+            cancel_cutoff=timedelta(hours=settings.cancel_cutoff_hours),
             sms_two_way=settings.sms_two_way,
         )
 
@@ -90,7 +89,8 @@ class Assistant:
         """
         now = now or self.clock()
         with unit_of_work(self.engine) as session:
-            inbound = None
+            holder = beneficiary_for_address(session, channel=channel, address=address)
+            inbound_id = None
             if provider_id is not None:
                 record = record_inbound(
                     session,
@@ -101,23 +101,27 @@ class Assistant:
                     now=now,
                 )
                 if record.duplicate:
-                    return Turn([], "fr", duplicate=True, stored_reply=record.message.reply)
-                inbound = record.message
-                if not self._may_answer(session, channel=channel, address=address, now=now):
+                    return Turn([], "fr", duplicate=True, stored_reply=record.reply)
+                inbound_id = record.id
+                if not self._may_answer(
+                    session, channel=channel, address=address, known=holder is not None, now=now
+                ):
                     session.commit()  # keep the record: it counts toward the limits
                     return Turn([], "fr", refused=True)
-            turn = self._run(session, channel=channel, address=address, message=message, now=now)
+            turn = self._run(
+                session, holder, channel=channel, address=address, message=message, now=now
+            )
             if on_commit is not None:
                 rendered = on_commit(session, turn)
-                if inbound is not None:
-                    inbound.reply = rendered
-                    session.add(inbound)
+                if inbound_id is not None:
+                    save_inbound_reply(session, inbound_id=inbound_id, reply=rendered)
             session.commit()
             return turn
 
-    def _may_answer(self, session: Session, *, channel: str, address: str, now: datetime) -> bool:
+    def _may_answer(
+        self, session: Session, *, channel: str, address: str, known: bool, now: datetime
+    ) -> bool:
         """Flood limits, and SMS replies only to French numbers or known beneficiaries."""
-        known = beneficiary_for_address(session, channel=channel, address=address) is not None
         if channel == "sms" and not known and not is_french(address):
             log.warning("sms from non-French unknown number %s: no reply", mask_phone(address))
             return False
@@ -154,9 +158,15 @@ class Assistant:
                 session.commit()
 
     def _run(
-        self, session: Session, *, channel: str, address: str, message: Input, now: datetime
+        self,
+        session: Session,
+        holder: Beneficiary | None,
+        *,
+        channel: str,
+        address: str,
+        message: Input,
+        now: datetime,
     ) -> Turn:
-        holder = beneficiary_for_address(session, channel=channel, address=address)
         directory = DatabaseDirectory(session, resolver=self.resolver, now=now)
         ctx = Ctx(
             now=now,
@@ -176,28 +186,20 @@ class Assistant:
             now=now,
             settings=self.settings,
         )
-        try:
-            with session.begin_nested():
+        if step.effects:
+            try:
+                with session.begin_nested():
+                    execute_effects(effects, step.effects)
+            except EffectRefused as refused:
+                log.info("effect refused: %s", refused)
+                rejected = Rejected(effect=refused.effect, reason=refused.reason)
+                step = flows.handle(state, rejected, ctx)
                 execute_effects(effects, step.effects)
-        except EffectRefused as refused:
-            log.info("effect refused: %s", refused)
-            step = flows.handle(state, Rejected(effect=refused.effect, reason=refused.reason), ctx)
-            execute_effects(effects, step.effects)
-        if effects.beneficiary_id is not None:
+        if effects.beneficiary_id is not None and (
+            holder is None or holder.last_channel != channel
+        ):
             set_beneficiary_flags(
                 session, beneficiary_id=effects.beneficiary_id, last_channel=channel
             )
         save_state(session, address=address, state=step.state, now=now)
-        return Turn(step.replies, _language(session, effects.beneficiary_id, step.state))
-
-
-def _language(session: Session, beneficiary_id: int | None, state: dict[str, Any]) -> str:
-    holder = session.get(Beneficiary, beneficiary_id) if beneficiary_id is not None else None
-    if holder is not None:
-        session.refresh(holder)
-        return holder.language
-    return str(state.get("language") or "fr")
-
-
-def _hours(value: float) -> timedelta:
-    return timedelta(hours=value)
+        return Turn(step.replies, str(step.state.get("language") or "fr"))

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from twilio.request_validator import RequestValidator
 
 __all__ = ["bench_webhook"]
@@ -69,21 +68,26 @@ def _requests(phones: list[str], count: int, tag: str) -> list[tuple[dict[str, s
 
 
 async def _load(url: str, signed: list[tuple[dict[str, str], str]]) -> tuple[float, list[float]]:
+    import aiohttp
+
     queue: asyncio.Queue[tuple[dict[str, str], str]] = asyncio.Queue()
     for item in signed:
         queue.put_nowait(item)
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as client:
+
         async def worker() -> None:
             while not queue.empty():
                 params, signature = queue.get_nowait()
                 started = time.perf_counter()
-                answer = await client.post("/sms/twilio", data=params,
-                                           headers={"X-Twilio-Signature": signature})
+                headers = {"X-Twilio-Signature": signature}
+                async with client.post("/sms/twilio", data=params, headers=headers) as answer:
+                    text = await answer.text()
                 latencies.append((time.perf_counter() - started) * 1000)
-                if answer.status_code != 200 or "<Message>" not in answer.text:
-                    raise RuntimeError(f"unexpected answer {answer.status_code}: {answer.text[:200]}")
+                if answer.status != 200 or "<Message>" not in text:
+                    raise RuntimeError(f"unexpected answer {answer.status}: {text[:200]}")
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))

@@ -1,41 +1,56 @@
-"""Conversation state by channel address, and inbound messages deduplicated by provider id."""
+"""Conversation state by channel address, and inbound messages deduplicated by provider id.
+
+These run on every inbound message, so they are single Core statements (an upsert, an
+INSERT … ON CONFLICT DO NOTHING), not ORM loads: see `passnum bench`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from storage.models import Conversation, InboundMessage
 
-__all__ = ["load_state", "save_state", "record_inbound", "InboundRecord"]
+__all__ = ["InboundRecord", "load_state", "record_inbound", "save_inbound_reply", "save_state"]
+
+_conversation = Conversation.__table__  # type: ignore[attr-defined]
+_inbound = InboundMessage.__table__  # type: ignore[attr-defined]
+
+
+def _insert(session: Session, table: Any) -> Any:
+    """INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL share the syntax)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def load_state(session: Session, *, address: str) -> dict[str, Any] | None:
-    row = session.get(Conversation, address)
-    return dict(row.state) if row is not None else None
+    state = session.scalar(select(_conversation.c.state).where(_conversation.c.address == address))
+    return dict(state) if state is not None else None
 
 
 def save_state(session: Session, *, address: str, state: dict[str, Any], now: datetime) -> None:
-    row = session.get(Conversation, address)
-    if row is None:
-        session.add(Conversation(address=address, state=state, updated_at=now))
-    else:
-        row.state = state
-        row.updated_at = now
-        session.add(row)
-    session.flush()
+    statement = _insert(session, _conversation).values(address=address, state=state, updated_at=now)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[_conversation.c.address],
+            set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
+        )
+    )
 
 
+@dataclass(frozen=True)
 class InboundRecord:
-    """The stored inbound message and whether this delivery is a repeat of one already seen."""
+    """The stored inbound message's id, and whether this delivery repeats one already seen
+    (then `reply` is the answer given the first time)."""
 
-    def __init__(self, message: InboundMessage, duplicate: bool) -> None:
-        self.message = message
-        self.duplicate = duplicate
+    id: int
+    duplicate: bool
+    reply: str | None = None
 
 
 def record_inbound(
@@ -50,27 +65,26 @@ def record_inbound(
     """Store an inbound message first; a provider id seen before is reported as a duplicate.
 
     The unique (channel, provider_id) constraint decides, so two deliveries racing in two
-    processes still give one winner: the loser's INSERT fails and it reads the winner's row.
+    processes still give one winner: on PostgreSQL the loser's INSERT waits for the winner's
+    commit, then does nothing, and the loser reads the winner's row.
     """
-    existing = _find(session, channel, provider_id)
-    if existing is not None:
-        return InboundRecord(existing, duplicate=True)
-    message = InboundMessage(
-        channel=channel, provider_id=provider_id, address=address, body=body, received_at=now
-    )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        found = _find(session, channel, provider_id)
-        assert found is not None
-        return InboundRecord(found, duplicate=True)
-    return InboundRecord(message, duplicate=False)
-
-
-def _find(session: Session, channel: str, provider_id: str) -> InboundMessage | None:
-    return session.scalar(
-        select(InboundMessage).where(
-            InboundMessage.channel == channel, InboundMessage.provider_id == provider_id
+    inserted = session.execute(
+        _insert(session, _inbound)
+        .values(
+            channel=channel, provider_id=provider_id, address=address, body=body, received_at=now
         )
-    )
+        .on_conflict_do_nothing(index_elements=[_inbound.c.channel, _inbound.c.provider_id])
+        .returning(_inbound.c.id)
+    ).scalar()
+    if inserted is not None:
+        return InboundRecord(inserted, duplicate=False)
+    first = session.execute(
+        select(_inbound.c.id, _inbound.c.reply).where(
+            _inbound.c.channel == channel, _inbound.c.provider_id == provider_id
+        )
+    ).one()
+    return InboundRecord(first.id, duplicate=True, reply=first.reply)
+
+
+def save_inbound_reply(session: Session, *, inbound_id: int, reply: str | None) -> None:
+    session.execute(update(_inbound).where(_inbound.c.id == inbound_id).values(reply=reply))
