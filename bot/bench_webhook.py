@@ -42,7 +42,8 @@ def _start(mode: str, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
                 return process, url
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode() if process.stderr else mode)
+                detail = process.stderr.read().decode() if process.stderr else mode
+                raise RuntimeError(detail) from None
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"the {mode} server did not start")

@@ -193,6 +193,15 @@ def bench(
     run_bench(quick=quick, json_path=json_file or Path("bench-results.json"), console=console)
 
 
+def _register_sub_commands() -> None:
+    from bot.cli_privacy import privacy_app
+
+    app.add_typer(privacy_app, name="privacy")
+
+
+_register_sub_commands()
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),

@@ -38,6 +38,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app; the lifespan starts and stops Telegram and the scheduler."""
     from bot.routes_health import router as health_router
+    from bot.routes_privacy import router as privacy_router
     from bot.routes_staff import router as staff_router
     from bot.routes_telegram import router as telegram_router
     from bot.routes_twilio import router as twilio_router
@@ -62,7 +63,7 @@ def create_app(
         description="Pass numérique assistant: webhooks and staff API.",
     )
     app.state.services = services
-    for router in (health_router, twilio_router, telegram_router, staff_router):
+    for router in (health_router, twilio_router, telegram_router, staff_router, privacy_router):
         app.include_router(router)
     return app
 

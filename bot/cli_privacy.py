@@ -1,0 +1,81 @@
+"""`passnum privacy export|erase`: GDPR requests handled from the shell."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+
+__all__ = ["privacy_app"]
+
+privacy_app = typer.Typer(
+    help="GDPR: export or erase what is held about a beneficiary.", no_args_is_help=True
+)
+console = Console()
+
+
+def _beneficiary_id(session, who: str) -> int:  # type: ignore[no-untyped-def]
+    """A beneficiary id, or a phone number in any French or E.164 form."""
+    from storage.models import Beneficiary
+    from storage.phones import InvalidPhone, normalize_phone
+
+    if who.isdigit() and len(who) < 9:
+        return int(who)
+    try:
+        phone = normalize_phone(who)
+    except InvalidPhone as problem:
+        raise typer.BadParameter(f"'{who}': {problem}") from None
+    found = session.scalar(select(Beneficiary.id).where(Beneficiary.phone == phone))
+    if found is None:
+        raise typer.BadParameter(f"nobody has the phone number {who}")
+    return int(found)
+
+
+@privacy_app.command("export")
+def export_command(
+    who: Annotated[str, typer.Argument(help="beneficiary id or phone number")],
+    out: Annotated[Path | None, typer.Option(help="write the JSON here")] = None,
+) -> None:
+    """Print (or write) everything held about a beneficiary, as JSON."""
+    from bot.cli import _settings
+    from bot.runtime import open_database
+    from storage.db import unit_of_work
+    from storage.privacy import export_beneficiary
+
+    with unit_of_work(open_database(_settings())) as session:
+        data = export_beneficiary(session, beneficiary_id=_beneficiary_id(session, who))
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if out:
+        out.write_text(text)
+        console.print(f"Written to {out}")
+    else:
+        print(text)
+
+
+@privacy_app.command("erase")
+def erase_command(
+    who: Annotated[str, typer.Argument(help="beneficiary id or phone number")],
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+) -> None:
+    """Erase a beneficiary's personal data (bookings and vouchers stay, anonymous)."""
+    from bot.cli import _settings
+    from bot.runtime import open_database
+    from storage.db import unit_of_work
+    from storage.privacy import erase_beneficiary
+
+    with unit_of_work(open_database(_settings())) as session:
+        beneficiary_id = _beneficiary_id(session, who)
+        if not yes and not typer.confirm(
+            f"Erase beneficiary {beneficiary_id}? This cannot be undone"
+        ):
+            raise typer.Exit(1)
+        erase_beneficiary(
+            session, beneficiary_id=beneficiary_id, actor="cli", now=datetime.now(UTC)
+        )
+        session.commit()
+    console.print(f"Beneficiary {beneficiary_id} erased.")
