@@ -221,3 +221,7 @@ def _safe_url(url: str) -> str:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -152,9 +152,11 @@ def _settings(request: Request) -> Settings:
 
 def _local(moment: datetime | None, settings: Settings) -> datetime | None:
     """Times without an offset are Europe/Paris (the configured zone), like the CSV imports."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)
+    return None if moment is None else _aware(moment, settings.tz)
+
+
+def _aware(moment: datetime, tz: tzinfo) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
 def _bot_username(request: Request) -> str:
@@ -527,10 +529,6 @@ def new_slot(body: SlotIn, request: Request, staff: Staff) -> SlotOut:
             )
         ),
     )
-
-
-def _aware(moment: datetime, tz: tzinfo) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
 @router.patch("/slots/{slot_id}", response_model=SlotOut)

@@ -57,6 +57,9 @@ def build_telegram_application(
     application.add_handler(MessageHandler(filters.LOCATION, _on_location))
     application.add_handler(MessageHandler(filters.CONTACT, _on_contact))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, _on_text))
+    from bot.telegram_staff import register_staff_handlers  # staff commands run first
+
+    register_staff_handlers(application, settings, assistant.engine)
     return application
 
 

@@ -1,0 +1,223 @@
+"""`passnum staff …`: staff tools from the shell (the shell user acts as the "cli" admin,
+except `approve`, which names the approving staff member with --as)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import Session
+
+from config import Settings, SettingsError, load_settings
+from storage.broadcasts import approve_broadcast, broadcast_report, cancel_broadcast
+from storage.db import unit_of_work
+from storage.slots_admin import cancel_slot, mark_attendance
+from storage.staff import (
+    CLI_ADMIN,
+    StaffRefused,
+    actor_of,
+    audit,
+    create_staff,
+    get_staff,
+    issue_staff_link,
+)
+from storage.stats import staff_stats, stats_csv
+
+__all__ = ["staff_app"]
+
+staff_app = typer.Typer(
+    help="Staff tools: members, broadcasts, slots, statistics.", no_args_is_help=True
+)
+console = Console()
+errors = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as problem:
+        errors.print(f"[red]Configuration error:[/red] {problem}")
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def _session() -> Iterator[tuple[Session, Settings]]:
+    """A unit of work on the configured database; a refusal prints its reason (exit 2)."""
+    from bot.runtime import open_database
+
+    settings = _settings()
+    engine = open_database(settings)
+    try:
+        with unit_of_work(engine) as session:
+            yield session, settings
+    except StaffRefused as refused:
+        errors.print(f"[red]Refused:[/red] {refused.message}")
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+
+
+def _run(work: Callable[[Session, Settings], T]) -> T:
+    with _session() as (session, settings):
+        result = work(session, settings)
+        session.commit()
+        return result
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@staff_app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="the staff member's name")],
+    role: Annotated[str, typer.Option(help="advisor or admin")] = "advisor",
+    place: Annotated[list[int] | None, typer.Option(help="place id (repeat)")] = None,
+) -> None:
+    """Create a staff member and print their API token (shown once)."""
+    if role not in ("advisor", "admin"):
+        errors.print("[red]--role[/red] must be advisor or admin")
+        raise typer.Exit(2)
+
+    def work(session: Session, _: Settings) -> tuple[int | None, str]:
+        member, token = create_staff(
+            session, name=name, role=role, place_ids=place or [], now=_now()
+        )
+        audit(
+            session,
+            actor=actor_of(CLI_ADMIN),
+            action="staff.create",
+            record=f"staff:{member.id}",
+            now=_now(),
+            detail=f"{role} places {place or []}",
+        )
+        return member.id, token
+
+    staff_id, token = _run(work)
+    console.print(f"Staff member {staff_id} ({name}, {role}). API token, shown only once:")
+    console.print(token, markup=False, highlight=False)
+
+
+@staff_app.command("telegram-link")
+def telegram_link(staff_id: Annotated[int, typer.Argument(help="staff id")]) -> None:
+    """Print a one-time Telegram link that makes the chat opening it this staff member's."""
+    token = _run(lambda s, _: issue_staff_link(s, staff_id=staff_id, by=CLI_ADMIN, now=_now()))
+    console.print(f"https://t.me/{_bot_username(_settings())}?start={token}", markup=False)
+
+
+def _bot_username(settings: Settings) -> str:
+    """The bot's @username from getMe when a token is set; else the usual name."""
+    if not settings.telegram_token:
+        return "passnum_bot"
+    import httpx
+
+    api = settings.telegram_api_base.rstrip("/")
+    try:
+        answer = httpx.get(f"{api}/bot{settings.telegram_token}/getMe", timeout=5).json()
+        return str(answer["result"]["username"])
+    except (httpx.HTTPError, KeyError, TypeError, ValueError):
+        return "passnum_bot"
+
+
+@staff_app.command("approve")
+def approve(
+    broadcast_id: int, as_staff: Annotated[int, typer.Option("--as", help="the approving staff id")]
+) -> None:
+    """Approve a broadcast above the threshold (someone else than its author)."""
+
+    def work(session: Session, _: Settings) -> str:
+        approver = get_staff(session, staff_id=as_staff)
+        if approver is None:
+            raise StaffRefused("not_found", f"no staff member {as_staff}")
+        draft = approve_broadcast(session, staff=approver, broadcast_id=broadcast_id, now=_now())
+        return f"Broadcast {broadcast_id} approved: {draft.recipients} messages queued."
+
+    console.print(_run(work))
+
+
+@staff_app.command("cancel-broadcast")
+def cancel_a_broadcast(broadcast_id: int) -> None:
+    """Cancel a broadcast; its messages not yet sent are cancelled."""
+    stopped = _run(
+        lambda s, _: cancel_broadcast(s, staff=CLI_ADMIN, broadcast_id=broadcast_id, now=_now())
+    )
+    console.print(f"Broadcast {broadcast_id} cancelled ({stopped} messages not sent).")
+
+
+@staff_app.command("report")
+def report(broadcast_id: int) -> None:
+    """Delivery report of a broadcast: its messages by status."""
+    found = _run(lambda s, _: broadcast_report(s, staff=CLI_ADMIN, broadcast_id=broadcast_id))
+    table = Table(title=f"Broadcast {found.id} to {found.segment}: {found.status}")
+    table.add_column("status")
+    table.add_column("messages", justify="right")
+    for status, count in sorted(found.counts.items()):
+        table.add_row(status, str(count))
+    console.print(table)
+
+
+@staff_app.command("cancel-slot")
+def cancel_a_slot(slot_id: int) -> None:
+    """Cancel a slot: vouchers go back, booked people are told."""
+    told = _run(
+        lambda s, cfg: cancel_slot(
+            s, staff=CLI_ADMIN, slot_id=slot_id, now=_now(), tz=cfg.tz, two_way=cfg.sms_two_way
+        )
+    )
+    console.print(f"Slot {slot_id} cancelled; {told} people will be told.")
+
+
+@staff_app.command("attendance")
+def attendance(
+    booking_id: int, attended: Annotated[bool, typer.Option("--attended/--no-show")] = True
+) -> None:
+    """Mark a booking attended (voucher redeemed) or no-show (per the policy)."""
+    booking = _run(
+        lambda s, cfg: mark_attendance(
+            s,
+            staff=CLI_ADMIN,
+            booking_id=booking_id,
+            attended=attended,
+            no_show_policy=cfg.no_show_policy,
+            now=_now(),
+        )
+    )
+    console.print(f"Booking {booking_id}: {booking.status}.")
+
+
+@staff_app.command("stats")
+def stats(
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="write CSV here")] = None,
+) -> None:
+    """Vouchers, bookings, no-shows, messages and their cost, by month and place."""
+    found = _run(lambda s, cfg: staff_stats(s, staff=CLI_ADMIN, price_eur=cfg.sms_price_eur))
+    if csv_file is not None:
+        csv_file.write_text(stats_csv(found), encoding="utf-8")
+        console.print(f"Statistics written to {csv_file}")
+        return
+    console.print(_totals_table(found.totals))
+    console.print(_rows_table("Bookings by month and place", found.bookings))
+    console.print(_rows_table("Messages by month", found.messages))
+
+
+def _totals_table(totals: dict[str, float]) -> Table:
+    table = Table(title="Totals", show_header=False)
+    for name, value in totals.items():
+        table.add_row(name.replace("_", " "), f"{value:g}")
+    return table
+
+
+def _rows_table(title: str, rows: list[dict[str, object]]) -> Table:
+    table = Table(title=title)
+    for column in rows[0] if rows else ["(none)"]:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(value) for value in row.values()))
+    return table

@@ -1,0 +1,259 @@
+"""Staff work on beneficiaries: register one, change a phone, issue a Telegram deep link,
+see their file (bookings, messages), answer their help requests.
+
+An advisor sees the people booked at their places and those they registered themselves (the
+audit log says who registered whom); an admin sees everyone. Every action is audited.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import exists, or_, select
+from sqlmodel import Session
+
+from flows.gsm7 import sms_segments, to_gsm7
+from storage.imports import import_beneficiaries
+from storage.models import (
+    AuditEntry,
+    Beneficiary,
+    Booking,
+    Booklet,
+    HelpRequest,
+    OutboundMessage,
+    Place,
+    Slot,
+)
+from storage.outbox import enqueue
+from storage.phones import InvalidPhone, normalize_phone
+from storage.reminders import PERSON_COLUMNS, Person, choose_address
+from storage.staff import StaffIdentity, StaffRefused, actor_of, audit
+
+__all__ = [
+    "BeneficiaryFile",
+    "answer_help_request",
+    "beneficiary_file",
+    "change_phone",
+    "issue_link",
+    "register_beneficiary",
+]
+
+
+@dataclass(frozen=True)
+class BeneficiaryFile:
+    """What staff see of one person: their record, bookings and latest messages."""
+
+    person: Beneficiary
+    booklets: list[str]
+    bookings: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+
+
+def _audit(
+    session: Session,
+    staff: StaffIdentity,
+    action: str,
+    person_id: int | None,
+    now: datetime,
+    detail: str | None = None,
+) -> None:
+    audit(
+        session,
+        actor=actor_of(staff),
+        action=action,
+        record=f"beneficiary:{person_id}",
+        detail=detail,
+        now=now,
+    )
+
+
+def _known(session: Session, staff: StaffIdentity, person_id: int) -> Beneficiary:
+    person = session.get(Beneficiary, person_id)
+    if person is None or person.erased_at is not None:
+        raise StaffRefused("not_found", f"no beneficiary {person_id}")
+    if staff.is_admin:
+        return person
+    booked_here = exists().where(
+        Booking.beneficiary_id == person_id,
+        Booking.slot_id == Slot.id,
+        Slot.place_id.in_(staff.place_ids),
+    )
+    registered = exists().where(
+        AuditEntry.action == "beneficiary.register",
+        AuditEntry.record == f"beneficiary:{person_id}",
+        AuditEntry.actor == actor_of(staff),
+    )
+    if not session.scalar(select(or_(booked_here, registered))):
+        raise StaffRefused("forbidden", f"beneficiary {person_id} has no booking at your places")
+    return person
+
+
+def register_beneficiary(
+    session: Session,
+    *,
+    staff: StaffIdentity,
+    first_name: str,
+    phone: str,
+    booklet_number: str,
+    vouchers: int,
+    expires_on: date,
+    verification_code: str,
+    now: datetime,
+    language: str = "fr",
+    commune: str | None = None,
+) -> Beneficiary:
+    """One person with a new booklet and its vouchers, validated like a CSV import row."""
+    if session.scalar(select(Booklet.id).where(Booklet.number == booklet_number.strip())):
+        raise StaffRefused("conflict", f"booklet {booklet_number} already exists")
+    row = {
+        "booklet_number": booklet_number,
+        "first_name": first_name,
+        "phone": phone,
+        "vouchers": vouchers,
+        "expires_on": expires_on.isoformat(),
+        "verification_code": verification_code,
+        "language": language,
+        "commune": commune or "",
+    }
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(row), delimiter=";")
+    writer.writeheader()
+    writer.writerow(row)
+    report = import_beneficiaries(session, buffer.getvalue().splitlines(), now=now)
+    if report.errors:
+        raise StaffRefused("invalid", report.errors[0].reason)
+    person = session.scalar(
+        select(Beneficiary)
+        .join(Booklet, Booklet.beneficiary_id == Beneficiary.id)
+        .where(Booklet.number == booklet_number.strip())
+    )
+    assert person is not None
+    _audit(session, staff, "beneficiary.register", person.id, now, f"booklet {booklet_number}")
+    return person
+
+
+def change_phone(
+    session: Session, *, staff: StaffIdentity, beneficiary_id: int, phone: str, now: datetime
+) -> Beneficiary:
+    """A new phone number (any French or E.164 form), unique among beneficiaries."""
+    person = _known(session, staff, beneficiary_id)
+    try:
+        number = normalize_phone(phone)
+    except InvalidPhone as problem:
+        raise StaffRefused("invalid", f"phone: {problem}") from None
+    other = session.scalar(
+        select(Beneficiary.id).where(Beneficiary.phone == number, Beneficiary.id != beneficiary_id)
+    )
+    if other is not None:
+        raise StaffRefused("conflict", "phone: already the number of another beneficiary")
+    person.phone = number
+    session.flush()
+    _audit(session, staff, "beneficiary.change_phone", beneficiary_id, now)
+    return person
+
+
+def issue_link(
+    session: Session, *, staff: StaffIdentity, beneficiary_id: int, now: datetime, bot_username: str
+) -> str:
+    """A Telegram deep link that links the chat that opens it to this person."""
+    person = _known(session, staff, beneficiary_id)
+    person.telegram_link_token = secrets.token_hex(16)  # hex: never mistaken for `staff-…`
+    session.flush()
+    _audit(session, staff, "beneficiary.telegram_link", beneficiary_id, now)
+    return f"https://t.me/{bot_username}?start={person.telegram_link_token}"
+
+
+def beneficiary_file(
+    session: Session, *, staff: StaffIdentity, beneficiary_id: int, now: datetime
+) -> BeneficiaryFile:
+    """Their record, booklets, bookings and the last 50 messages sent to them."""
+    person = _known(session, staff, beneficiary_id)
+    booklets = list(
+        session.scalars(select(Booklet.number).where(Booklet.beneficiary_id == beneficiary_id))
+    )
+    bookings = session.execute(
+        select(
+            Booking.id, Booking.slot_id, Slot.starts_at, Place.name.label("place"), Booking.status
+        )
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(Place, Place.id == Slot.place_id)
+        .where(Booking.beneficiary_id == beneficiary_id)
+        .order_by(Slot.starts_at.desc())
+    ).all()
+    messages = session.execute(
+        select(
+            OutboundMessage.id,
+            OutboundMessage.channel,
+            OutboundMessage.body,
+            OutboundMessage.status,
+            OutboundMessage.created_at,
+        )
+        .where(OutboundMessage.beneficiary_id == beneficiary_id)
+        .order_by(OutboundMessage.id.desc())
+        .limit(50)
+    ).all()
+    _audit(session, staff, "beneficiary.view", beneficiary_id, now)
+    return BeneficiaryFile(
+        person,
+        booklets,
+        [dict(row._mapping) for row in bookings],
+        [dict(row._mapping) for row in messages],
+    )
+
+
+def answer_help_request(
+    session: Session, *, staff: StaffIdentity, request_id: int, text: str, now: datetime
+) -> HelpRequest:
+    """Send the answer on the person's channel through the outbox; the request is answered."""
+    request = session.get(HelpRequest, request_id)
+    if request is None:
+        raise StaffRefused("not_found", f"no help request {request_id}")
+    if request.answered_at is not None:
+        raise StaffRefused("conflict", f"help request {request_id} was already answered")
+    if not text.strip():
+        raise StaffRefused("invalid", "the answer is empty")
+    channel, address = _reply_address(session, staff, request)
+    body = to_gsm7(text.strip()) if channel == "sms" else text.strip()
+    enqueue(
+        session,
+        channel=channel,
+        address=address,
+        body=body,
+        now=now,
+        beneficiary_id=request.beneficiary_id,
+        segments=sms_segments(body) or 1,
+        dedupe_key=f"help-answer:{request_id}",
+    )
+    request.answer, request.answered_by, request.answered_at = text.strip(), staff.id, now
+    session.flush()
+    audit(
+        session,
+        actor=actor_of(staff),
+        action="help.answer",
+        record=f"help:{request_id}",
+        now=now,
+        detail=channel,
+    )
+    return request
+
+
+def _reply_address(session: Session, staff: StaffIdentity, request: HelpRequest) -> tuple[str, str]:
+    if request.beneficiary_id is None:
+        if not staff.is_admin:
+            raise StaffRefused("forbidden", "only an admin may answer an unknown sender")
+        return request.channel, request.address
+    _known(session, staff, request.beneficiary_id)
+    row = session.execute(
+        select(*PERSON_COLUMNS, Beneficiary.opted_out).where(
+            Beneficiary.id == request.beneficiary_id
+        )
+    ).one()
+    target = choose_address(Person(*row[:-1]))
+    if row[-1] or target is None:
+        raise StaffRefused("conflict", "this person cannot be written to (opted out or no address)")
+    return target
