@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from config.catalogs import load_catalogs
 from storage.beneficiaries_admin import (
     answer_help_request,
     beneficiary_file,
@@ -117,12 +116,6 @@ def _booked_slot(session):  # type: ignore[no-untyped-def]
     return slot
 
 
-@pytest.mark.xfail(
-    "reminder.slot_moved" not in load_catalogs()["fr"],
-    strict=True,
-    reason="the catalog text reminder.slot_moved is not written yet (catalogs "
-    "belong to the flows engineer)",
-)
 def test_moving_a_slot_tells_the_booked_people(engine) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work(engine) as session:
         slot = _booked_slot(session)

@@ -1,0 +1,94 @@
+"""Sending rates per channel, so providers never throttle us and phones are not flooded.
+
+- SMS: counted in segments (what Twilio meters and queues): default 10 segments per second.
+- Telegram: the Bot API allows about 30 messages per second overall and 1 per second per chat.
+
+A limiter hands out start times spaced by cost / rate ("virtual scheduling", no burst): each
+caller awaits its turn, so concurrent send tasks stay within the rate without a central loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+__all__ = ["ChannelPacer", "PacingConfig", "RateLimiter", "pacer_for"]
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class RateLimiter:
+    """At most `rate` units per second; `rate=None` means unlimited (benchmarks, tests)."""
+
+    def __init__(self, rate: float | None, *, clock: Clock = time.monotonic,
+                 sleep: Sleep = asyncio.sleep) -> None:
+        self.rate = rate
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+
+    def reserve(self, cost: float = 1.0) -> float:
+        """Book the next turn for `cost` units; returns how long to wait before using it."""
+        if not self.rate:
+            return 0.0
+        now = self._clock()
+        start = max(now, self._next)
+        self._next = start + cost / self.rate
+        return start - now
+
+    async def acquire(self, cost: float = 1.0) -> None:
+        delay = self.reserve(cost)
+        if delay > 0:
+            await self._sleep(delay)
+
+
+@dataclass(frozen=True)
+class PacingConfig:
+    """`{"sms_segments_per_second": 10, "telegram_per_second": 30,
+    "telegram_per_chat_per_second": 1}`; None means unlimited."""
+
+    sms_segments_per_second: float | None = 10.0
+    telegram_per_second: float | None = 30.0
+    telegram_per_chat_per_second: float | None = 1.0
+
+
+class ChannelPacer:
+    """One channel's overall limiter, plus one per address when the channel needs it."""
+
+    def __init__(self, overall: RateLimiter, *, per_address: float | None = None,
+                 clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
+                 count_segments: bool = False) -> None:
+        self.overall = overall
+        self.per_address = per_address
+        self.count_segments = count_segments
+        self._clock = clock
+        self._sleep = sleep
+        self._addresses: dict[str, RateLimiter] = {}
+
+    async def wait_turn(self, address: str, segments: int = 1) -> None:
+        """Wait until this message may go: its chat's turn first, then the channel's."""
+        if self.per_address:
+            limiter = self._addresses.get(address)
+            if limiter is None:
+                limiter = RateLimiter(self.per_address, clock=self._clock, sleep=self._sleep)
+                self._addresses[address] = limiter
+            await limiter.acquire()
+        await self.overall.acquire(segments if self.count_segments else 1)
+
+    def forget_idle(self) -> None:
+        """Drop per-address limiters whose turn has passed (keeps memory flat)."""
+        now = self._clock()
+        self._addresses = {a: lim for a, lim in self._addresses.items() if lim._next > now}
+
+
+def pacer_for(channel: str, config: PacingConfig, *, clock: Clock = time.monotonic,
+              sleep: Sleep = asyncio.sleep) -> ChannelPacer:
+    if channel == "telegram":
+        return ChannelPacer(RateLimiter(config.telegram_per_second, clock=clock, sleep=sleep),
+                            per_address=config.telegram_per_chat_per_second,
+                            clock=clock, sleep=sleep)
+    return ChannelPacer(RateLimiter(config.sms_segments_per_second, clock=clock, sleep=sleep),
+                        clock=clock, sleep=sleep, count_segments=True)

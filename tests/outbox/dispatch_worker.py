@@ -1,0 +1,51 @@
+"""A dispatcher process for the fault tests: sends the whole outbox to a loopback gateway,
+then exits. Its clock is wall time mapped onto a fixed allowed weekday morning, so the test
+runs the same on a Sunday night, and restarted workers share the same timeline.
+
+    python -m tests.outbox.dispatch_worker DB_URL GATEWAY_URL EPOCH CLAIM_SECONDS RATE
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.dispatcher import DispatchConfig, Dispatcher
+from bot.fake_provider import LoopbackProvider
+from bot.pacing import PacingConfig
+from config import Settings
+from storage import outbox
+from storage.db import create_db_engine, unit_of_work
+
+MONDAY_MORNING = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def _pending(engine) -> int:  # type: ignore[no-untyped-def]
+    with unit_of_work(engine) as session:
+        counts = outbox.count_by_status(session)
+    return counts.get("queued", 0) + counts.get("sending", 0)
+
+
+async def main(url: str, gateway: str, epoch: float, claim_seconds: float, rate: float) -> None:
+    engine = create_db_engine(url)
+    config = DispatchConfig(batch_size=50, concurrency=10,
+                            claim_for=timedelta(seconds=claim_seconds),
+                            pacing=PacingConfig(rate or None, None, None))
+    provider = LoopbackProvider("sms", gateway, timeout=5.0)
+    settings = Settings(_env_file=None, sms_daily_cap=10**9)  # type: ignore[call-arg]
+    dispatcher = Dispatcher(engine, {"sms": provider}, settings,
+                            config=config,
+                            clock=lambda: MONDAY_MORNING + timedelta(seconds=time.time() - epoch))
+    while _pending(engine):
+        await dispatcher.dispatch_due()
+        await asyncio.sleep(0.1)
+    await provider.aclose()
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    url, gateway, epoch, claim, rate = sys.argv[1:6]
+    asyncio.run(main(url, gateway, float(epoch), float(claim), float(rate)))
