@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
+import anyio
 from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
@@ -52,14 +54,17 @@ async def inbound_sms(request: Request) -> Response:
         texts.extend(services.presenter.sms(turn))
         return REPLY_SEPARATOR.join(texts)
 
-    turn = await run_in_threadpool(
-        services.assistant.handle,
-        channel="sms",
-        address=sender,
-        message=Text(form.get("Body", "")),
-        provider_id=sid,
-        body=form.get("Body", ""),
-        on_commit=render,
+    turn = await anyio.to_thread.run_sync(
+        functools.partial(
+            services.assistant.handle,
+            channel="sms",
+            address=sender,
+            message=Text(form.get("Body", "")),
+            provider_id=sid,
+            body=form.get("Body", ""),
+            on_commit=render,
+        ),
+        limiter=services.conversation_limiter,
     )
     if turn.duplicate:
         log.info("twilio: %s from %s seen before, repeating the answer", sid, mask_phone(sender))

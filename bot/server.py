@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
@@ -15,6 +16,7 @@ from bot.assistant import Assistant
 from bot.presenter import Presenter
 from bot.runtime import configure_logging, open_database
 from config import Settings
+from storage.db import is_sqlite
 
 __all__ = ["Services", "create_app", "run_server"]
 
@@ -31,6 +33,16 @@ class Services:
     presenter: Presenter
     telegram: Any = None  # telegram.ext.Application when a token is configured
     extras: dict[str, Any] = field(default_factory=dict)
+    _limiter: Any = None
+
+    @property
+    def conversation_limiter(self) -> anyio.CapacityLimiter:
+        """Threads that may run conversations at once. SQLite has one writer: more threads
+        would only queue on its lock and fight for the GIL. PostgreSQL: the pool's size."""
+        if self._limiter is None:
+            size = 1 if is_sqlite(self.engine) else 8
+            self._limiter = anyio.CapacityLimiter(size)
+        return self._limiter
 
 
 def create_app(

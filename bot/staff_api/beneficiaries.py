@@ -1,0 +1,116 @@
+"""Beneficiaries: register, read their file, change their phone, link Telegram."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from bot.staff_api.auth import Staff
+from bot.staff_api.models import LinkOut
+from bot.staff_api.plumbing import act, bot_username, now
+from storage.beneficiaries_admin import (
+    beneficiary_file,
+    change_phone,
+    issue_link,
+    register_beneficiary,
+)
+
+__all__ = ["BeneficiaryFileOut", "BeneficiaryIn", "BeneficiaryOut", "PhoneIn", "router"]
+
+router = APIRouter()
+
+
+class BeneficiaryIn(BaseModel):
+    first_name: str = Field(min_length=1, max_length=100)
+    phone: str = Field(examples=["06 12 34 56 78"])
+    booklet_number: str = Field(min_length=1, max_length=32)
+    vouchers: int = Field(ge=1, le=20)
+    expires_on: date
+    verification_code: str = Field(min_length=1, max_length=16)
+    language: Literal["fr", "en"] = "fr"
+    commune: str | None = Field(None, description="name, postcode or INSEE code")
+
+
+class PhoneIn(BaseModel):
+    phone: str
+
+
+class BeneficiaryOut(BaseModel):
+    id: int
+    first_name: str
+    phone: str | None
+    telegram_linked: bool
+    language: str
+    commune_insee: str | None
+    opted_out: bool
+    reminders_enabled: bool
+
+
+class BeneficiaryFileOut(BaseModel):
+    beneficiary: BeneficiaryOut
+    booklets: list[str]
+    bookings: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+
+
+def _person_out(person: Any) -> BeneficiaryOut:
+    return BeneficiaryOut.model_validate(
+        {**person.model_dump(), "telegram_linked": person.telegram_chat_id is not None}
+    )
+
+
+@router.post("/beneficiaries", response_model=BeneficiaryOut, status_code=201)
+def register(body: BeneficiaryIn, request: Request, staff: Staff) -> BeneficiaryOut:
+    """Register a beneficiary with a new booklet and its vouchers."""
+    return act(
+        request,
+        staff,
+        lambda s: _person_out(register_beneficiary(s, staff=staff, **body.model_dump(), now=now())),
+    )
+
+
+@router.get("/beneficiaries/{beneficiary_id}", response_model=BeneficiaryFileOut)
+def beneficiary(beneficiary_id: int, request: Request, staff: Staff) -> BeneficiaryFileOut:
+    """A beneficiary's record, booklets, bookings and latest messages."""
+
+    def work(session: Session) -> BeneficiaryFileOut:
+        found = beneficiary_file(session, staff=staff, beneficiary_id=beneficiary_id, now=now())
+        return BeneficiaryFileOut(
+            beneficiary=_person_out(found.person),
+            booklets=found.booklets,
+            bookings=found.bookings,
+            messages=found.messages,
+        )
+
+    return act(request, staff, work)
+
+
+@router.put("/beneficiaries/{beneficiary_id}/phone", response_model=BeneficiaryOut)
+def new_phone(beneficiary_id: int, body: PhoneIn, request: Request, staff: Staff) -> BeneficiaryOut:
+    """Change the phone number (normalised to E.164)."""
+    return act(
+        request,
+        staff,
+        lambda s: _person_out(
+            change_phone(s, staff=staff, beneficiary_id=beneficiary_id, phone=body.phone, now=now())
+        ),
+    )
+
+
+@router.post("/beneficiaries/{beneficiary_id}/telegram-link", response_model=LinkOut)
+def beneficiary_link(beneficiary_id: int, request: Request, staff: Staff) -> LinkOut:
+    """A Telegram deep link that links the chat opening it to this beneficiary."""
+    bot = bot_username(request)
+    return act(
+        request,
+        staff,
+        lambda s: LinkOut(
+            link=issue_link(
+                s, staff=staff, beneficiary_id=beneficiary_id, now=now(), bot_username=bot
+            )
+        ),
+    )

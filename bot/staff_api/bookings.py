@@ -1,0 +1,87 @@
+"""Bookings on a slot: the attendance sheet, booking on someone's behalf, attendance."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from bot.staff_api.auth import Staff
+from bot.staff_api.plumbing import act, now, settings_of
+from storage.slots_admin import book_for, mark_attendance, slot_attendees
+
+__all__ = ["AttendanceIn", "AttendeeOut", "BookingIn", "BookingOut", "router"]
+
+router = APIRouter()
+
+
+class BookingIn(BaseModel):
+    beneficiary_id: int
+
+
+class BookingOut(BaseModel):
+    id: int
+    slot_id: int
+    beneficiary_id: int
+    status: str
+
+
+class AttendeeOut(BaseModel):
+    booking_id: int
+    beneficiary_id: int
+    first_name: str
+    status: str
+
+
+class AttendanceIn(BaseModel):
+    attended: bool = Field(description="true: attended (voucher redeemed); false: no-show")
+
+
+def _booking_out(booking: Any) -> BookingOut:
+    return BookingOut.model_validate(booking, from_attributes=True)
+
+
+@router.get("/slots/{slot_id}/bookings", response_model=list[AttendeeOut])
+def attendees(slot_id: int, request: Request, staff: Staff) -> list[AttendeeOut]:
+    """Who is booked on the slot, for the attendance sheet."""
+    return act(
+        request,
+        staff,
+        lambda s: [
+            AttendeeOut(**asdict(row)) for row in slot_attendees(s, staff=staff, slot_id=slot_id)
+        ],
+    )
+
+
+@router.post("/slots/{slot_id}/bookings", response_model=BookingOut, status_code=201)
+def book(slot_id: int, body: BookingIn, request: Request, staff: Staff) -> BookingOut:
+    """Book a seat on behalf of a beneficiary (one voucher is reserved)."""
+    return act(
+        request,
+        staff,
+        lambda s: _booking_out(
+            book_for(s, staff=staff, slot_id=slot_id, beneficiary_id=body.beneficiary_id, now=now())
+        ),
+    )
+
+
+@router.post("/bookings/{booking_id}/attendance", response_model=BookingOut)
+def attendance(booking_id: int, body: AttendanceIn, request: Request, staff: Staff) -> BookingOut:
+    """Attended redeems the voucher; a no-show follows PASSNUM_NO_SHOW_POLICY."""
+    policy = settings_of(request).no_show_policy
+    return act(
+        request,
+        staff,
+        lambda s: _booking_out(
+            mark_attendance(
+                s,
+                staff=staff,
+                booking_id=booking_id,
+                attended=body.attended,
+                no_show_policy=policy,
+                now=now(),
+            )
+        ),
+    )

@@ -1,0 +1,135 @@
+"""Staff members (who am I, add a member, link Telegram) and the help inbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from bot.staff_api.auth import Staff
+from bot.staff_api.models import LinkOut
+from bot.staff_api.plumbing import act, admin_only, bot_username, now
+from storage.beneficiaries_admin import answer_help_request
+from storage.db import unit_of_work
+from storage.staff import (
+    StaffRefused,
+    actor_of,
+    audit,
+    create_staff,
+    issue_staff_link,
+    open_help_requests,
+)
+
+__all__ = [
+    "AnswerIn",
+    "AnswerOut",
+    "HelpRequestOut",
+    "StaffCreate",
+    "StaffCreated",
+    "StaffOut",
+    "router",
+]
+
+router = APIRouter()
+
+
+class HelpRequestOut(BaseModel):
+    id: int
+    beneficiary_id: int | None
+    channel: str
+    text: str
+    created_at: datetime
+
+
+class StaffOut(BaseModel):
+    id: int | None
+    name: str
+    role: str
+    place_ids: list[int]
+
+
+class StaffCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    role: Literal["admin", "advisor"] = "advisor"
+    place_ids: list[int] = []
+
+
+class StaffCreated(StaffOut):
+    token: str = Field(description="the API token: shown once, stored hashed")
+
+
+class AnswerIn(BaseModel):
+    text: str = Field(min_length=1, max_length=1000)
+
+
+class AnswerOut(BaseModel):
+    id: int
+    answer: str
+    answered_at: datetime
+
+
+@router.get("/help-requests", response_model=list[HelpRequestOut])
+def list_help_requests(request: Request, staff: Staff) -> list[HelpRequestOut]:
+    """Messages left by beneficiaries through the help flow, not yet answered."""
+    with unit_of_work(request.app.state.services.engine) as session:
+        rows = open_help_requests(session, staff=staff)
+        return [HelpRequestOut.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.get("/me", response_model=StaffOut)
+def whoami(staff: Staff) -> StaffOut:
+    """Who the bearer token belongs to."""
+    return StaffOut(id=staff.id, name=staff.name, role=staff.role, place_ids=list(staff.place_ids))
+
+
+@router.post("/members", response_model=StaffCreated, status_code=201)
+def add_member(body: StaffCreate, request: Request, staff: Staff) -> StaffCreated:
+    """Create a staff member (admins only); the answer holds their token, once."""
+
+    def work(session: Session) -> StaffCreated:
+        admin_only(staff, "add staff members")
+        member, token = create_staff(
+            session, name=body.name, role=body.role, place_ids=body.place_ids, now=now()
+        )
+        audit(
+            session,
+            actor=actor_of(staff),
+            action="staff.create",
+            record=f"staff:{member.id}",
+            now=now(),
+            detail=f"{body.role} places {body.place_ids}",
+        )
+        return StaffCreated(
+            id=member.id, name=member.name, role=member.role, place_ids=body.place_ids, token=token
+        )
+
+    return act(request, staff, work)
+
+
+@router.post("/members/{staff_id}/telegram-link", response_model=LinkOut)
+def member_telegram_link(staff_id: int, request: Request, staff: Staff) -> LinkOut:
+    """A one-time link that makes the Telegram chat opening it this staff member's."""
+
+    def work(session: Session) -> LinkOut:
+        if not staff.is_admin and staff.id != staff_id:
+            raise StaffRefused("forbidden", "only an admin may link another staff member")
+        token = issue_staff_link(session, staff_id=staff_id, by=staff, now=now())
+        return LinkOut(link=f"https://t.me/{bot_username(request)}?start={token}")
+
+    return act(request, staff, work)
+
+
+@router.post("/help-requests/{request_id}/answer", response_model=AnswerOut)
+def answer_help(request_id: int, body: AnswerIn, request: Request, staff: Staff) -> AnswerOut:
+    """Answer a help message: it goes to the person on their channel, through the outbox."""
+
+    def work(session: Session) -> AnswerOut:
+        row = answer_help_request(
+            session, staff=staff, request_id=request_id, text=body.text, now=now()
+        )
+        return AnswerOut(id=request_id, answer=row.answer or "", answered_at=row.answered_at)
+
+    return act(request, staff, work)

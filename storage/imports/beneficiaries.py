@@ -1,0 +1,203 @@
+"""Import of beneficiaries, booklets and vouchers by booklet number (SPEC section 5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import Session
+
+from storage.geo import PlaceResolver, default_resolver
+from storage.imports.booklet_rows import (
+    BENEFICIARY_COLUMNS,
+    BookletRow,
+    booklet_row,
+    code_owners,
+    phones,
+)
+from storage.imports.csv_reading import (
+    CsvRow,
+    ImportReport,
+    Outcome,
+    Progress,
+    RowProblem,
+    Source,
+    header_error,
+    read_csv,
+)
+from storage.imports.running import apply_changes, fetch_in, mark_seen, run_rows
+from storage.models import Beneficiary, Booklet, Voucher, VoucherStatus
+from storage.phones import mask_phone
+
+__all__ = ["import_beneficiaries"]
+
+
+def import_beneficiaries(
+    session: Session,
+    path_or_lines: Source,
+    on_progress: Progress | None = None,
+    *,
+    now: datetime | None = None,
+    resolver: PlaceResolver | None = None,
+) -> ImportReport:
+    """Upsert beneficiaries, booklets and vouchers by `booklet_number` (SPEC section 5).
+
+    A known phone on a new booklet number is the same person with a new booklet. Re-import
+    updates names, phones, communes, codes and available vouchers; it never touches reserved,
+    redeemed or expired vouchers, nor the language the person chose in a conversation. A voucher
+    left out of the file is marked expired, never deleted: bookings may point at it.
+    """
+    try:
+        rows = read_csv(path_or_lines, BENEFICIARY_COLUMNS)
+    except RowProblem as problem:
+        return header_error(problem)
+    job = _BeneficiaryImport(
+        session, rows, resolver or default_resolver(), now or datetime.now(UTC)
+    )
+    return run_rows(session, rows, job.handle, on_progress, after_batch=job.flush)
+
+
+class _BeneficiaryImport:
+    """The state of one beneficiaries import: what the database already holds, loaded up front
+    in a few queries, and the new booklets waiting for their holder's id."""
+
+    def __init__(
+        self, session: Session, rows: Sequence[CsvRow], resolver: PlaceResolver, now: datetime
+    ) -> None:
+        self.session, self.resolver, self.now = session, resolver, now
+        numbers = [row.get("booklet_number") for row in rows]
+        self.booklets = {b.number: b for b in fetch_in(session, Booklet, Booklet.number, numbers)}
+        holders = fetch_in(
+            session, Beneficiary, Beneficiary.id, [b.beneficiary_id for b in self.booklets.values()]
+        )
+        holders += fetch_in(session, Beneficiary, Beneficiary.phone, phones(rows))
+        self.by_id = {b.id: b for b in holders}
+        self.by_phone = {b.phone: b for b in holders if b.phone}
+        self.vouchers: dict[int | None, list[Voucher]] = {}
+        for voucher in fetch_in(
+            session, Voucher, Voucher.booklet_id, [b.id for b in self.booklets.values()]
+        ):
+            self.vouchers.setdefault(voucher.booklet_id, []).append(voucher)
+        self.code_owner = code_owners(session, rows)
+        self.pending: list[tuple[Booklet, Beneficiary, BookletRow]] = []
+        self.seen: dict[str, int] = {}
+
+    def handle(self, row: CsvRow) -> Outcome:
+        data = booklet_row(row, self.resolver)
+        mark_seen(self.seen, data.number, row)
+        for code in data.codes:
+            owner = self.code_owner.get(code, data.number)
+            if owner != data.number:
+                raise RowProblem(f"voucher_codes: {code!r} is already in booklet {owner}")
+        booklet = self.booklets.get(data.number)
+        holder = self.by_id[booklet.beneficiary_id] if booklet else self.by_phone.get(data.phone)
+        self._check_holder(holder, data)
+        self.code_owner.update(dict.fromkeys(data.codes, data.number))
+        if booklet is None:
+            self._create(holder, data)
+            return "created"
+        assert holder is not None
+        changed = self._update_holder(holder, data)
+        changed = apply_changes(booklet, {"verification_code": data.verification_code}) or changed
+        return "updated" if self._sync_vouchers(booklet, data) or changed else "unchanged"
+
+    def _check_holder(self, holder: Beneficiary | None, data: BookletRow) -> None:
+        if holder is not None and holder.erased_at is not None:
+            raise RowProblem(f"booklet {data.number}: its holder's data was erased")
+        other = self.by_phone.get(data.phone)
+        if holder is not None and other is not None and other is not holder:
+            raise RowProblem(
+                f"phone: already the number of another beneficiary ({mask_phone(data.phone)})"
+            )
+
+    def _update_holder(self, holder: Beneficiary, data: BookletRow) -> bool:
+        values: dict[str, Any] = {"first_name": data.first_name, "phone": data.phone}
+        if data.commune_insee:
+            values["commune_insee"] = data.commune_insee
+        if holder.phone != data.phone:
+            self.by_phone.pop(holder.phone or "", None)
+            self.by_phone[data.phone] = holder
+        return apply_changes(holder, values)
+
+    def _create(self, holder: Beneficiary | None, data: BookletRow) -> None:
+        if holder is None:
+            holder = Beneficiary(
+                first_name=data.first_name,
+                phone=data.phone,
+                language=data.language or "fr",
+                commune_insee=data.commune_insee,
+                created_at=self.now,
+            )
+            self.session.add(holder)
+            self.by_phone[data.phone] = holder
+        else:
+            self._update_holder(holder, data)
+        # The holder may have no id yet: flush() fills beneficiary_id in before inserting.
+        booklet = Booklet(
+            number=data.number,
+            verification_code=data.verification_code,
+            beneficiary_id=holder.id or 0,
+            issued_at=self.now,
+        )
+        self.booklets[data.number] = booklet
+        self.pending.append((booklet, holder, data))
+
+    def _sync_vouchers(self, booklet: Booklet, data: BookletRow) -> bool:
+        current = {voucher.code: voucher for voucher in self.vouchers.get(booklet.id, [])}
+        changed = False
+        for code in data.codes:
+            voucher = current.get(code)
+            if voucher is None:
+                self.session.add(self._voucher(booklet, code, data))
+                changed = True
+            elif voucher.status == VoucherStatus.AVAILABLE:
+                terms = {"value_cents": data.value_cents, "expires_on": data.expires_on}
+                changed = _touch(voucher, terms, self.now) or changed
+        for code, voucher in current.items():
+            if code not in data.codes and voucher.status == VoucherStatus.AVAILABLE:
+                changed = (
+                    _touch(voucher, {"status": VoucherStatus.EXPIRED.value}, self.now) or changed
+                )
+        return changed
+
+    def _voucher(self, booklet: Booklet, code: str, data: BookletRow) -> Voucher:
+        voucher = Voucher(**self._voucher_row(booklet, code, data))
+        self.vouchers.setdefault(booklet.id, []).append(voucher)
+        return voucher
+
+    def flush(self) -> None:
+        """New holders get ids, then their booklets, then the vouchers: three inserts a batch."""
+        self.session.flush()
+        for booklet, holder, _ in self.pending:
+            booklet.beneficiary_id = holder.id  # type: ignore[assignment]
+            self.session.add(booklet)
+        self.session.flush()
+        # Plain rows, not objects: building ORM objects costs more than inserting them.
+        vouchers = [
+            self._voucher_row(booklet, code, data)
+            for booklet, _, data in self.pending
+            for code in data.codes
+        ]
+        if vouchers:
+            self.session.execute(insert(Voucher), vouchers)
+        self.by_id.update((holder.id, holder) for _, holder, _ in self.pending)
+        self.pending.clear()
+
+    def _voucher_row(self, booklet: Booklet, code: str, data: BookletRow) -> dict[str, Any]:
+        return {
+            "code": code,
+            "booklet_id": booklet.id,
+            "value_cents": data.value_cents,
+            "expires_on": data.expires_on,
+            "status": VoucherStatus.AVAILABLE.value,
+            "updated_at": self.now,
+        }
+
+
+def _touch(voucher: Voucher, values: dict[str, Any], now: datetime) -> bool:
+    changed = apply_changes(voucher, values)
+    if changed:
+        voucher.updated_at = now
+    return changed
