@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from bot.routes_staff import current_staff
+from bot.staff_api.plumbing import RecordId
 from storage.db import unit_of_work
 from storage.privacy import erase_beneficiary, export_beneficiary
 from storage.staff import StaffIdentity, audit
@@ -34,7 +35,7 @@ def _admin(request: Request, staff: StaffIdentity, action: str, beneficiary_id: 
 
 
 @router.get("/{beneficiary_id}/export")
-def export(request: Request, beneficiary_id: int, staff: Staff) -> dict[str, Any]:
+def export(request: Request, beneficiary_id: RecordId, staff: Staff) -> dict[str, Any]:
     """Everything held about the beneficiary, as JSON (right of access)."""
     _admin(request, staff, "privacy_export", beneficiary_id)
     with unit_of_work(request.app.state.services.engine) as session:
@@ -54,7 +55,7 @@ def export(request: Request, beneficiary_id: int, staff: Staff) -> dict[str, Any
 
 
 @router.post("/{beneficiary_id}/erase", status_code=204)
-def erase(request: Request, beneficiary_id: int, staff: Staff) -> None:
+def erase(request: Request, beneficiary_id: RecordId, staff: Staff) -> None:
     """Erase the beneficiary's personal data; statistics keep their counts."""
     _admin(request, staff, "privacy_erase", beneficiary_id)
     with unit_of_work(request.app.state.services.engine) as session:

@@ -23,5 +23,7 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Engine:
 
 def configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # These log every request at INFO with the recipient's number or the bot token in clear.
+    for noisy in ("httpx", "httpcore", "twilio.http_client", "telegram.ext.ExtBot"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.staff_api.auth import Staff
 from bot.staff_api.models import LinkOut
-from bot.staff_api.plumbing import act, bot_username, now
+from bot.staff_api.plumbing import RecordId, act, bot_username, now
 from storage.beneficiaries_admin import (
     beneficiary_file,
     change_phone,
@@ -74,7 +74,7 @@ def register(body: BeneficiaryIn, request: Request, staff: Staff) -> Beneficiary
 
 
 @router.get("/beneficiaries/{beneficiary_id}", response_model=BeneficiaryFileOut)
-def beneficiary(beneficiary_id: int, request: Request, staff: Staff) -> BeneficiaryFileOut:
+def beneficiary(beneficiary_id: RecordId, request: Request, staff: Staff) -> BeneficiaryFileOut:
     """A beneficiary's record, booklets, bookings and latest messages."""
 
     def work(session: Session) -> BeneficiaryFileOut:
@@ -90,7 +90,9 @@ def beneficiary(beneficiary_id: int, request: Request, staff: Staff) -> Benefici
 
 
 @router.put("/beneficiaries/{beneficiary_id}/phone", response_model=BeneficiaryOut)
-def new_phone(beneficiary_id: int, body: PhoneIn, request: Request, staff: Staff) -> BeneficiaryOut:
+def new_phone(
+    beneficiary_id: RecordId, body: PhoneIn, request: Request, staff: Staff
+) -> BeneficiaryOut:
     """Change the phone number (normalised to E.164)."""
     return act(
         request,
@@ -102,7 +104,7 @@ def new_phone(beneficiary_id: int, body: PhoneIn, request: Request, staff: Staff
 
 
 @router.post("/beneficiaries/{beneficiary_id}/telegram-link", response_model=LinkOut)
-def beneficiary_link(beneficiary_id: int, request: Request, staff: Staff) -> LinkOut:
+def beneficiary_link(beneficiary_id: RecordId, request: Request, staff: Staff) -> LinkOut:
     """A Telegram deep link that links the chat opening it to this beneficiary."""
     bot = bot_username(request)
     return act(

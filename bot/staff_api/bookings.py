@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from bot.staff_api.auth import Staff
-from bot.staff_api.plumbing import act, now, settings_of
+from bot.staff_api.plumbing import IdField, RecordId, act, now, settings_of
 from storage.slots_admin import book_for, mark_attendance, slot_attendees
 
 __all__ = ["AttendanceIn", "AttendeeOut", "BookingIn", "BookingOut", "router"]
@@ -18,7 +18,7 @@ router = APIRouter()
 
 
 class BookingIn(BaseModel):
-    beneficiary_id: int
+    beneficiary_id: IdField
 
 
 class BookingOut(BaseModel):
@@ -44,7 +44,7 @@ def _booking_out(booking: Any) -> BookingOut:
 
 
 @router.get("/slots/{slot_id}/bookings", response_model=list[AttendeeOut])
-def attendees(slot_id: int, request: Request, staff: Staff) -> list[AttendeeOut]:
+def attendees(slot_id: RecordId, request: Request, staff: Staff) -> list[AttendeeOut]:
     """Who is booked on the slot, for the attendance sheet."""
     return act(
         request,
@@ -56,7 +56,7 @@ def attendees(slot_id: int, request: Request, staff: Staff) -> list[AttendeeOut]
 
 
 @router.post("/slots/{slot_id}/bookings", response_model=BookingOut, status_code=201)
-def book(slot_id: int, body: BookingIn, request: Request, staff: Staff) -> BookingOut:
+def book(slot_id: RecordId, body: BookingIn, request: Request, staff: Staff) -> BookingOut:
     """Book a seat on behalf of a beneficiary (one voucher is reserved)."""
     return act(
         request,
@@ -68,7 +68,9 @@ def book(slot_id: int, body: BookingIn, request: Request, staff: Staff) -> Booki
 
 
 @router.post("/bookings/{booking_id}/attendance", response_model=BookingOut)
-def attendance(booking_id: int, body: AttendanceIn, request: Request, staff: Staff) -> BookingOut:
+def attendance(
+    booking_id: RecordId, body: AttendanceIn, request: Request, staff: Staff
+) -> BookingOut:
     """Attended redeems the voucher; a no-show follows PASSNUM_NO_SHOW_POLICY."""
     policy = settings_of(request).no_show_policy
     return act(

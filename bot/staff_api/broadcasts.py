@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from bot.staff_api.auth import Staff
-from bot.staff_api.plumbing import act, local, now, settings_of
+from bot.staff_api.plumbing import RecordId, act, local, now, settings_of
 from storage.broadcasts import (
     Report,
     approve_broadcast,
@@ -124,7 +124,7 @@ def broadcasts(request: Request, staff: Staff) -> list[ReportOut]:
 
 
 @router.get("/broadcasts/{broadcast_id}", response_model=ReportOut)
-def broadcast_status(broadcast_id: int, request: Request, staff: Staff) -> ReportOut:
+def broadcast_status(broadcast_id: RecordId, request: Request, staff: Staff) -> ReportOut:
     """Delivery report: outbox rows of the broadcast by status (queued, sent, delivered…)."""
     return act(
         request,
@@ -146,7 +146,7 @@ def _then_report(
 
 
 @router.post("/broadcasts/{broadcast_id}/confirm", response_model=ReportOut)
-def confirm(broadcast_id: int, request: Request, staff: Staff) -> ReportOut:
+def confirm(broadcast_id: RecordId, request: Request, staff: Staff) -> ReportOut:
     """Queue the draft, or hold it for a second staff member's approval above the threshold."""
     threshold = settings_of(request).broadcast_approval_threshold
     return act(
@@ -163,7 +163,7 @@ def confirm(broadcast_id: int, request: Request, staff: Staff) -> ReportOut:
 
 
 @router.post("/broadcasts/{broadcast_id}/approve", response_model=ReportOut)
-def approve(broadcast_id: int, request: Request, staff: Staff) -> ReportOut:
+def approve(broadcast_id: RecordId, request: Request, staff: Staff) -> ReportOut:
     """Approve a large broadcast (someone else than its author): it is queued."""
     return act(
         request,
@@ -177,7 +177,7 @@ def approve(broadcast_id: int, request: Request, staff: Staff) -> ReportOut:
 
 
 @router.post("/broadcasts/{broadcast_id}/cancel", response_model=ReportOut)
-def cancel(broadcast_id: int, request: Request, staff: Staff) -> ReportOut:
+def cancel(broadcast_id: RecordId, request: Request, staff: Staff) -> ReportOut:
     """Cancel a draft, scheduled or running broadcast; messages not yet sent are cancelled."""
     return act(
         request,

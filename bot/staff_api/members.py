@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.staff_api.auth import Staff
 from bot.staff_api.models import LinkOut
-from bot.staff_api.plumbing import act, admin_only, bot_username, now
+from bot.staff_api.plumbing import RecordId, act, admin_only, bot_username, now
 from storage.beneficiaries_admin import answer_help_request
 from storage.db import unit_of_work
 from storage.staff import (
@@ -110,7 +110,7 @@ def add_member(body: StaffCreate, request: Request, staff: Staff) -> StaffCreate
 
 
 @router.post("/members/{staff_id}/telegram-link", response_model=LinkOut)
-def member_telegram_link(staff_id: int, request: Request, staff: Staff) -> LinkOut:
+def member_telegram_link(staff_id: RecordId, request: Request, staff: Staff) -> LinkOut:
     """A one-time link that makes the Telegram chat opening it this staff member's."""
 
     def work(session: Session) -> LinkOut:
@@ -123,7 +123,7 @@ def member_telegram_link(staff_id: int, request: Request, staff: Staff) -> LinkO
 
 
 @router.post("/help-requests/{request_id}/answer", response_model=AnswerOut)
-def answer_help(request_id: int, body: AnswerIn, request: Request, staff: Staff) -> AnswerOut:
+def answer_help(request_id: RecordId, body: AnswerIn, request: Request, staff: Staff) -> AnswerOut:
     """Answer a help message: it goes to the person on their channel, through the outbox."""
 
     def work(session: Session) -> AnswerOut:

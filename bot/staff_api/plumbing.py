@@ -4,16 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import HTTPException, Request
+from fastapi import Path as PathParam
+from pydantic import Field
 from sqlmodel import Session
 
 from config import Settings
 from storage.db import unit_of_work
 from storage.staff import StaffIdentity, StaffRefused, actor_of, audit
 
-__all__ = ["act", "admin_only", "aware", "bot_username", "local", "now", "settings_of"]
+__all__ = [
+    "IdField",
+    "MAX_ID",
+    "RecordId",
+    "act",
+    "admin_only",
+    "aware",
+    "bot_username",
+    "local",
+    "now",
+    "settings_of",
+]
 
 T = TypeVar("T")
 _STATUS = {"forbidden": 403, "not_found": 404, "invalid": 422, "conflict": 409}
@@ -69,3 +82,9 @@ def bot_username(request: Request) -> str:
 def admin_only(staff: StaffIdentity, what: str) -> None:
     if not staff.is_admin:
         raise StaffRefused("forbidden", f"only an admin may {what}")
+
+
+MAX_ID = 2**31 - 1  # the largest id the databases' INTEGER columns hold
+RecordId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="record id")]
+"""A path id: out-of-range numbers are a 422, never a database overflow."""
+IdField = Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from bot.staff_api.auth import Staff
-from bot.staff_api.plumbing import act, aware, local, now, settings_of
+from bot.staff_api.plumbing import MAX_ID, IdField, RecordId, act, aware, local, now, settings_of
 from storage.models import Slot as SlotRow
 from storage.slots_admin import cancel_slot, change_slot, create_slot, list_slots
 
@@ -20,7 +20,7 @@ router = APIRouter()
 
 
 class SlotIn(BaseModel):
-    place_id: int
+    place_id: IdField
     topic: str = Field(examples=["email"])
     starts_at: datetime
     ends_at: datetime
@@ -58,7 +58,9 @@ def _slot_out(slot: Any) -> SlotOut:
 
 
 @router.get("/slots", response_model=list[SlotOut])
-def slots(request: Request, staff: Staff, place_id: int | None = None) -> list[SlotOut]:
+def slots(
+    request: Request, staff: Staff, place_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
+) -> list[SlotOut]:
     """Upcoming slots of your places (or of one place)."""
     return act(
         request,
@@ -94,7 +96,7 @@ def new_slot(body: SlotIn, request: Request, staff: Staff) -> SlotOut:
 
 
 @router.patch("/slots/{slot_id}", response_model=SlotOut)
-def edit_slot(slot_id: int, body: SlotChange, request: Request, staff: Staff) -> SlotOut:
+def edit_slot(slot_id: RecordId, body: SlotChange, request: Request, staff: Staff) -> SlotOut:
     """Change the time and/or capacity; booked people are told when the time moves."""
     settings = settings_of(request)
     return act(
@@ -117,7 +119,7 @@ def edit_slot(slot_id: int, body: SlotChange, request: Request, staff: Staff) ->
 
 
 @router.post("/slots/{slot_id}/cancel", response_model=CancelOut)
-def drop_slot(slot_id: int, request: Request, staff: Staff) -> CancelOut:
+def drop_slot(slot_id: RecordId, request: Request, staff: Staff) -> CancelOut:
     """Cancel the slot: vouchers go back and the booked people are told."""
     settings = settings_of(request)
 
