@@ -178,7 +178,11 @@ class Conversation(SQLModel, table=True):
 class InboundMessage(SQLModel, table=True):
     """A message received; the provider id makes a retried webhook a no-op."""
 
-    __table_args__ = (UniqueConstraint("channel", "provider_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_id"),
+        # flood limits count one address's recent messages on every inbound message
+        Index("ix_inbound_address_received", "address", "received_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
