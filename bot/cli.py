@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.cli_staff import staff_app
-from config import Settings, SettingsError, load_settings
+from bot.cli_support import errors, settings_or_exit
 
 __all__ = ["app", "main"]
 
@@ -25,7 +25,6 @@ app = typer.Typer(
 )
 app.add_typer(staff_app, name="staff")
 console = Console()
-errors = Console(stderr=True)
 
 
 class ImportKind(StrEnum):
@@ -39,12 +38,7 @@ class Channel(StrEnum):
     telegram = "telegram"
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as problem:
-        errors.print(f"[red]Configuration error:[/red] {problem}")
-        raise typer.Exit(2) from None
+_settings = settings_or_exit
 
 
 def _parse_now(value: str | None) -> datetime:

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from sqlalchemy import select
 
+from bot.cli_support import settings_or_exit
+
 __all__ = ["privacy_app"]
 
 privacy_app = typer.Typer(
@@ -42,12 +44,11 @@ def export_command(
     out: Annotated[Path | None, typer.Option(help="write the JSON here")] = None,
 ) -> None:
     """Print (or write) everything held about a beneficiary, as JSON."""
-    from bot.cli import _settings
     from bot.runtime import open_database
     from storage.db import unit_of_work
     from storage.privacy import export_beneficiary
 
-    with unit_of_work(open_database(_settings())) as session:
+    with unit_of_work(open_database(settings_or_exit())) as session:
         data = export_beneficiary(session, beneficiary_id=_beneficiary_id(session, who))
     text = json.dumps(data, indent=2, ensure_ascii=False)
     if out:
@@ -63,12 +64,11 @@ def erase_command(
     yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
 ) -> None:
     """Erase a beneficiary's personal data (bookings and vouchers stay, anonymous)."""
-    from bot.cli import _settings
     from bot.runtime import open_database
     from storage.db import unit_of_work
     from storage.privacy import erase_beneficiary
 
-    with unit_of_work(open_database(_settings())) as session:
+    with unit_of_work(open_database(settings_or_exit())) as session:
         beneficiary_id = _beneficiary_id(session, who)
         if not yes and not typer.confirm(
             f"Erase beneficiary {beneficiary_id}? This cannot be undone"

@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
-from config import Settings, SettingsError, load_settings
+from bot.cli_support import errors, settings_or_exit
+from config import Settings
 from storage.broadcasts import approve_broadcast, broadcast_report, cancel_broadcast
 from storage.db import unit_of_work
 from storage.slots_admin import cancel_slot, mark_attendance
@@ -35,16 +36,10 @@ staff_app = typer.Typer(
     help="Staff tools: members, broadcasts, slots, statistics.", no_args_is_help=True
 )
 console = Console()
-errors = Console(stderr=True)
 T = TypeVar("T")
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as problem:
-        errors.print(f"[red]Configuration error:[/red] {problem}")
-        raise typer.Exit(2) from None
+_settings = settings_or_exit
 
 
 @contextmanager
