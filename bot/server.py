@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from bot.assistant import Assistant
+from bot.body_limit import BodySizeLimit
 from bot.presenter import Presenter
 from bot.runtime import configure_logging, open_database
 from config import Settings
@@ -75,6 +76,7 @@ def create_app(
         description="Pass numérique assistant: webhooks and staff API.",
     )
     app.state.services = services
+    app.add_middleware(BodySizeLimit)
     for router in (health_router, twilio_router, telegram_router, staff_router, privacy_router):
         app.include_router(router)
     return app

@@ -186,3 +186,26 @@ def test_a_shared_location_returns_nearby_slots(live_app: LiveApp) -> None:
     slots = live_app.wait_for(lambda: live_app.telegram.calls("sendMessage")[3:])
     assert "km" in slots[0]["text"]
     assert "Échirolles" in slots[0]["text"] or "Cèdres" in slots[0]["text"]
+
+
+def test_every_route_refuses_a_huge_body(live_app: LiveApp) -> None:
+    from tests.e2e.conftest import STAFF_TOKEN
+
+    answer = live_app.client.post(
+        "/staff/broadcasts/preview",
+        content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        headers={"Authorization": f"Bearer {STAFF_TOKEN}", "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 413
+
+
+def test_a_user_who_blocked_the_bot_is_marked_unreachable(live_app: LiveApp) -> None:
+    contact = {"phone_number": "+33612345678", "first_name": "Test", "user_id": 7171}
+    live_app.telegram_update(_telegram_message(30, 7171, contact=contact))
+    live_app.wait_for(lambda: _count(live_app, Beneficiary, Beneficiary.telegram_chat_id == 7171))
+    live_app.telegram.blocked_chats.add(7171)
+    live_app.telegram_update(_telegram_message(31, 7171, text="MENU"))
+    unreachable = live_app.wait_for(
+        lambda: _count(live_app, Beneficiary, Beneficiary.telegram_unreachable.is_(True))
+    )
+    assert unreachable == 1
