@@ -30,7 +30,13 @@ _KM_PER_DEGREE_LAT = 111.2
 
 @dataclass(frozen=True)
 class PlaceHit:
-    place: Place
+    """A place near the point: the columns a slot view needs, and its distance."""
+
+    id: int
+    name: str
+    address: str
+    commune: str
+    phone: str | None
     distance_km: float
 
 
@@ -49,41 +55,63 @@ def slot_view(slot: Slot, place: Place, distance_km: float | None = None) -> Slo
     )
 
 
+_PLACE_COLUMNS = (
+    Place.id,
+    Place.name,
+    Place.address,
+    Place.commune,
+    Place.phone,
+    Place.latitude,
+    Place.longitude,
+)
+_SLOT_COLUMNS = (
+    Slot.id,
+    Slot.place_id,
+    Slot.topic,
+    Slot.starts_at,
+    Slot.ends_at,
+    Slot.capacity,
+    Slot.booked,
+)
+
+
 def _places_within(session: Session, lat: float, lon: float, radius_km: float) -> list[PlaceHit]:
     dlat = radius_km / _KM_PER_DEGREE_LAT
     dlon = radius_km / (_KM_PER_DEGREE_LAT * max(math.cos(math.radians(lat)), 0.01))
-    rows = session.scalars(
-        select(Place).where(
-            and_(
-                Place.latitude.between(lat - dlat, lat + dlat),  # type: ignore[attr-defined]
-                Place.longitude.between(lon - dlon, lon + dlon),  # type: ignore[attr-defined]
-            )
+    rows = session.execute(
+        select(*_PLACE_COLUMNS).where(
+            Place.latitude.between(lat - dlat, lat + dlat),
+            Place.longitude.between(lon - dlon, lon + dlon),
         )
     ).all()
-    hits = [PlaceHit(p, haversine_km(lat, lon, p.latitude, p.longitude)) for p in rows]
-    return sorted((h for h in hits if h.distance_km <= radius_km), key=lambda h: h.distance_km)
+    hits = []
+    for place_id, name, address, commune, phone, p_lat, p_lon in rows:
+        distance = haversine_km(lat, lon, p_lat, p_lon)
+        if distance <= radius_km:
+            hits.append(PlaceHit(place_id, name, address, commune, phone, distance))
+    return sorted(hits, key=lambda h: h.distance_km)
 
 
 def _open_slots(
     session: Session, place_ids: list[int], topic: str | None, earliest: datetime, limit: int
-) -> dict[int, list[Slot]]:
+) -> dict[int, list[tuple]]:  # type: ignore[type-arg]
     """Bookable slots of these places, soonest first, at most `limit` per place."""
     conditions = [
-        Slot.place_id.in_(place_ids),  # type: ignore[attr-defined]
+        Slot.place_id.in_(place_ids),
         Slot.starts_at >= earliest,
         Slot.booked < Slot.capacity,
-        Slot.cancelled.is_(False),  # type: ignore[attr-defined]
+        Slot.cancelled.is_(False),
     ]
     if topic:
         conditions.append(Slot.topic == topic)
-    rows = session.scalars(
-        select(Slot).where(and_(*conditions)).order_by(Slot.place_id, Slot.starts_at)  # type: ignore[arg-type]
+    rows = session.execute(
+        select(*_SLOT_COLUMNS).where(and_(*conditions)).order_by(Slot.place_id, Slot.starts_at)
     ).all()
-    by_place: dict[int, list[Slot]] = {}
-    for slot in rows:
-        bucket = by_place.setdefault(slot.place_id, [])
+    by_place: dict[int, list[tuple]] = {}  # type: ignore[type-arg]
+    for row in rows:
+        bucket = by_place.setdefault(row[1], [])
         if len(bucket) < limit:
-            bucket.append(slot)
+            bucket.append(tuple(row))
     return by_place
 
 
@@ -104,9 +132,8 @@ def nearest_slots(
     radius = _FIRST_RADIUS_KM
     while True:
         radius = min(radius, max_km)
-        found = _collect(
-            session, _places_within(session, latitude, longitude, radius), topic, earliest, wanted
-        )
+        hits = _places_within(session, latitude, longitude, radius)
+        found = _collect(session, hits, topic, earliest, wanted)
         if len(found) >= wanted or radius >= max_km:
             return found[offset:wanted]
         radius *= 2.5
@@ -118,10 +145,23 @@ def _collect(
     found: list[SlotView] = []
     for start in range(0, len(hits), _PLACES_PER_QUERY):
         chunk = hits[start : start + _PLACES_PER_QUERY]
-        slots = _open_slots(session, [h.place.id or 0 for h in chunk], topic, earliest, wanted)
+        slots = _open_slots(session, [h.id for h in chunk], topic, earliest, wanted)
         for hit in chunk:
-            for slot in slots.get(hit.place.id or 0, []):
-                found.append(slot_view(slot, hit.place, round(hit.distance_km, 1)))
+            for slot_id, _place, key, starts, ends, capacity, booked in slots.get(hit.id, []):
+                found.append(
+                    SlotView(
+                        id=slot_id,
+                        place_name=hit.name,
+                        address=hit.address,
+                        commune=hit.commune,
+                        starts_at=starts,
+                        ends_at=ends,
+                        topic=key,
+                        free_seats=max(capacity - booked, 0),
+                        place_phone=hit.phone,
+                        distance_km=round(hit.distance_km, 1),
+                    )
+                )
         if len(found) >= wanted:
             break
     return found
