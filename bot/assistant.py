@@ -15,6 +15,7 @@ from sqlmodel import Session
 import flows
 from bot.effects import EffectContext, EffectRefused, execute_effects
 from config import Settings
+from config.catalogs import available_languages
 from flows.types import Ctx, FlowSettings, Input, Rejected, Reply
 from storage.abuse import InboundLimits, inbound_allowed
 from storage.conversations import load_state, record_inbound, save_inbound_reply, save_state
@@ -70,6 +71,7 @@ class Assistant:
             conversation_timeout=settings.conversation_timeout_delta,
             cancel_cutoff=timedelta(hours=settings.cancel_cutoff_hours),
             sms_two_way=settings.sms_two_way,
+            languages=available_languages(),
         )
 
     def handle(

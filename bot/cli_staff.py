@@ -166,7 +166,8 @@ def cancel_a_slot(slot_id: int) -> None:
             s, staff=CLI_ADMIN, slot_id=slot_id, now=_now(), tz=cfg.tz, two_way=cfg.sms_two_way
         )
     )
-    console.print(f"Slot {slot_id} cancelled; {told} people will be told.")
+    people = "1 person" if told == 1 else f"{told} people"
+    console.print(f"Slot {slot_id} cancelled; {people} will be told, vouchers given back.")
 
 
 @staff_app.command("attendance")

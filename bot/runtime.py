@@ -27,3 +27,5 @@ def configure_logging(level: int = logging.INFO) -> None:
     for noisy in ("httpx", "httpcore", "twilio.http_client", "telegram.ext.ExtBot"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # one line every few seconds per job is noise; failures still show at WARNING
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -113,11 +113,14 @@ def build_scheduler(settings: Settings, engine: Engine, providers: dict[str, Pro
         return datetime.now(UTC)
 
     scheduler.add_job(lambda: plan(engine, settings, now=now(), render=render), "interval",
-                      seconds=PLAN_EVERY.total_seconds(), id="plan-reminders", next_run_time=now())
+                      seconds=PLAN_EVERY.total_seconds(), id="plan-reminders", name="plan reminders",
+                      next_run_time=now())
     scheduler.add_job(dispatcher.dispatch_due, "interval", id="dispatch-outbox",
+                      name="dispatch the outbox",
                       seconds=DISPATCH_EVERY.total_seconds())
     scheduler.add_job(lambda: expire(engine, settings, now=now()), "interval", id="expire",
+                      name="expire vouchers",
                       seconds=EXPIRE_EVERY.total_seconds(), next_run_time=now())
     scheduler.add_job(lambda: purge(engine, settings, now=now()), "cron", hour=3, minute=30,
-                      id="purge-bodies")
+                      id="purge-bodies", name="purge old message texts")
     return scheduler
