@@ -144,6 +144,7 @@ class FakeTelegram(_Server):
         super().__init__()
         self._message_ids = itertools.count(1)
         self.blocked_chats: set[int] = set()
+        self.pending_updates: list[dict[str, Any]] = []  # handed out by getUpdates (polling)
 
     def calls(self, method: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -170,8 +171,11 @@ class FakeTelegram(_Server):
         if method == "sendMessage":
             return self._send_message(fields)
         if method == "getUpdates":
-            time.sleep(0.05)
-            return 200, {"ok": True, "result": []}, {}
+            with self.lock:
+                updates, self.pending_updates = self.pending_updates, []
+            if not updates:
+                time.sleep(0.05)  # a short long-poll
+            return 200, {"ok": True, "result": updates}, {}
         return 200, {"ok": True, "result": True}, {}
 
     def _send_message(self, fields: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:

@@ -15,7 +15,12 @@ DEMO_PHONE = "+33612345678"  # booklet PN-0001 of the demo data
 
 
 def _telegram_message(update_id: int, chat_id: int, **message: object) -> dict:
+    """An update as Telegram sends it; a text starting with "/" carries its command entity."""
     sender = {"id": chat_id, "is_bot": False, "first_name": "Test"}
+    text = message.get("text")
+    if isinstance(text, str) and text.startswith("/"):
+        command = text.split()[0]
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
     return {
         "update_id": update_id,
         "message": {
