@@ -15,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI, HTTPException, Request, Response
 
 from bot.http_limits import read_form
+from bot.server import tune_interpreter
 from bot.twilio_sms import signature_is_valid
 from config import Settings, load_settings
 
@@ -39,6 +40,7 @@ def bare_app(settings: Settings) -> FastAPI:
 
 def main() -> None:
     mode, port = sys.argv[1], int(sys.argv[2])
+    tune_interpreter()  # as `passnum serve` does, for both servers
     settings = load_settings()
     if mode == "bare":
         app = bare_app(settings)
@@ -49,8 +51,7 @@ def main() -> None:
         app = create_app(settings, run_scheduler=False)
         # The benchmark is one big flood from a few thousand numbers: measure the path, not
         # the flood limits (they are tested on their own).
-        app.state.services.assistant.limits = InboundLimits(per_address=10**9,
-                                                            unknown_global=10**9)
+        app.state.services.assistant.limits = InboundLimits(per_address=10**9, unknown_global=10**9)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
