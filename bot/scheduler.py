@@ -33,12 +33,17 @@ DISPATCH_EVERY = timedelta(seconds=5)
 EXPIRE_EVERY = timedelta(hours=1)
 
 
-def plan(engine: Engine, settings: Settings, *, now: datetime,
-         render: Render | None = None) -> PlanReport:
+def plan(
+    engine: Engine, settings: Settings, *, now: datetime, render: Render | None = None
+) -> PlanReport:
     """Queue the reminders due from now on (idempotent)."""
-    planner = Planner(now=now, tz=settings.tz, two_way=settings.sms_two_way,
-                      calendar=SendingCalendar(settings),
-                      render=render or catalog_renderer(settings.tz))
+    planner = Planner(
+        now=now,
+        tz=settings.tz,
+        two_way=settings.sms_two_way,
+        calendar=SendingCalendar(settings),
+        render=render or catalog_renderer(settings.tz),
+    )
     with unit_of_work(engine) as session:
         report = planner.plan(session)
         session.commit()
@@ -63,17 +68,25 @@ def purge(engine: Engine, settings: Settings, *, now: datetime) -> int:
     return count
 
 
-async def tick(engine: Engine, settings: Settings, providers: dict[str, Provider], *,
-               now: datetime, render: Render | None = None,
-               config: DispatchConfig | None = None) -> str:
+async def tick(
+    engine: Engine,
+    settings: Settings,
+    providers: dict[str, Provider],
+    *,
+    now: datetime,
+    render: Render | None = None,
+    config: DispatchConfig | None = None,
+) -> str:
     """One pass of everything at `now`; returns a one-line summary."""
     planned = plan(engine, settings, now=now, render=render)
     dispatcher = Dispatcher(engine, providers, settings, config=config)
     sent: DispatchReport = await dispatcher.dispatch_due(now)
     expired = expire(engine, settings, now=now)
     purged = purge(engine, settings, now=now)
-    return (f"tick at {now.isoformat()}: planned ({planned}); dispatched ({sent}); "
-            f"expired {expired} vouchers; purged {purged} message texts")
+    return (
+        f"tick at {now.isoformat()}: planned ({planned}); dispatched ({sent}); "
+        f"expired {expired} vouchers; purged {purged} message texts"
+    )
 
 
 def run_tick(settings: Settings, now: datetime) -> str:
@@ -89,8 +102,9 @@ def run_tick(settings: Settings, now: datetime) -> str:
         engine.dispose()
 
 
-async def _tick_and_close(engine: Engine, settings: Settings, providers: dict[str, Provider],
-                          now: datetime) -> str:
+async def _tick_and_close(
+    engine: Engine, settings: Settings, providers: dict[str, Provider], now: datetime
+) -> str:
     try:
         return await tick(engine, settings, providers, now=now)
     finally:
@@ -100,27 +114,53 @@ async def _tick_and_close(engine: Engine, settings: Settings, providers: dict[st
                 await closer()
 
 
-def build_scheduler(settings: Settings, engine: Engine, providers: dict[str, Provider], *,
-                    config: DispatchConfig | None = None) -> AsyncIOScheduler:
+def build_scheduler(
+    settings: Settings,
+    engine: Engine,
+    providers: dict[str, Provider],
+    *,
+    config: DispatchConfig | None = None,
+) -> AsyncIOScheduler:
     """The server's scheduler (not started). Jobs never overlap themselves (max_instances=1)
     and a missed run is done once, not many times (coalesce)."""
-    scheduler = AsyncIOScheduler(timezone=settings.tz,
-                                 job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler = AsyncIOScheduler(
+        timezone=settings.tz, job_defaults={"coalesce": True, "max_instances": 1}
+    )
     dispatcher = Dispatcher(engine, providers, settings, config=config)
     render = catalog_renderer(settings.tz)
 
     def now() -> datetime:
         return datetime.now(UTC)
 
-    scheduler.add_job(lambda: plan(engine, settings, now=now(), render=render), "interval",
-                      seconds=PLAN_EVERY.total_seconds(), id="plan-reminders", name="plan reminders",
-                      next_run_time=now())
-    scheduler.add_job(dispatcher.dispatch_due, "interval", id="dispatch-outbox",
-                      name="dispatch the outbox",
-                      seconds=DISPATCH_EVERY.total_seconds())
-    scheduler.add_job(lambda: expire(engine, settings, now=now()), "interval", id="expire",
-                      name="expire vouchers",
-                      seconds=EXPIRE_EVERY.total_seconds(), next_run_time=now())
-    scheduler.add_job(lambda: purge(engine, settings, now=now()), "cron", hour=3, minute=30,
-                      id="purge-bodies", name="purge old message texts")
+    scheduler.add_job(
+        lambda: plan(engine, settings, now=now(), render=render),
+        "interval",
+        seconds=PLAN_EVERY.total_seconds(),
+        id="plan-reminders",
+        name="plan reminders",
+        next_run_time=now(),
+    )
+    scheduler.add_job(
+        dispatcher.dispatch_due,
+        "interval",
+        id="dispatch-outbox",
+        name="dispatch the outbox",
+        seconds=DISPATCH_EVERY.total_seconds(),
+    )
+    scheduler.add_job(
+        lambda: expire(engine, settings, now=now()),
+        "interval",
+        id="expire",
+        name="expire vouchers",
+        seconds=EXPIRE_EVERY.total_seconds(),
+        next_run_time=now(),
+    )
+    scheduler.add_job(
+        lambda: purge(engine, settings, now=now()),
+        "cron",
+        hour=3,
+        minute=30,
+        id="purge-bodies",
+        name="purge old message texts",
+    )
     return scheduler
