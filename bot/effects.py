@@ -20,6 +20,7 @@ from flows.types import (
     OptOut,
     ReserveSeat,
     SetLanguage,
+    SetReminderChannel,
     SetReminders,
 )
 from storage.booking import BookingRefused, cancel_booking, reserve_seat
@@ -90,6 +91,10 @@ def _reminders(ctx: EffectContext, effect: SetReminders) -> None:
     _flag(reminders_enabled=effect.enabled)(ctx, effect)
 
 
+def _reminder_channel(ctx: EffectContext, effect: SetReminderChannel) -> None:
+    _flag(preferred_channel=effect.channel)(ctx, effect)
+
+
 def _language(ctx: EffectContext, effect: SetLanguage) -> None:
     _flag(language=effect.language)(ctx, effect)
 
@@ -110,6 +115,7 @@ HANDLERS: dict[type, Callable[[EffectContext, Any], None]] = {
     ReserveSeat: _reserve,
     CancelBooking: _cancel,
     SetReminders: _reminders,
+    SetReminderChannel: _reminder_channel,
     OptOut: _flag(opted_out=True),
     OptIn: _flag(opted_out=False),
     SetLanguage: _language,

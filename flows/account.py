@@ -5,10 +5,18 @@ from __future__ import annotations
 from flows.booking import yes_or_no
 from flows.replies import back_to_start
 from flows.states import Outcome, State, Turn
-from flows.types import Choice, LeaveHelpMessage, Reply, SetLanguage, SetReminders
+from flows.types import (
+    Choice,
+    LeaveHelpMessage,
+    Reply,
+    SetLanguage,
+    SetReminderChannel,
+    SetReminders,
+)
 from flows.understand import normalize, parse_number
 
 __all__ = [
+    "choose_reminder_channel",
     "on_choose_language",
     "on_help",
     "on_write_help",
@@ -57,14 +65,27 @@ _SWITCH_OFF = {
 _SWITCH_ON = {"on", "activer", "remettre", "enable", "oui", "yes"}
 
 
+def asks_off(norm: str) -> bool:
+    """'je ne veux plus…', 'stop…', 'no…': the person wants something switched off."""
+    return bool(set(norm.replace("'", " ").split()) & _SWITCH_OFF)
+
+
 def wanted_reminders(norm: str, current: bool) -> bool:
     """'je ne veux plus de rappels' → off, 'remettre les rappels' → on; else the opposite."""
     words = set(norm.replace("'", " ").split())
-    if words & _SWITCH_OFF:
+    if asks_off(norm):
         return False
     if words & _SWITCH_ON:
         return True
     return not current
+
+
+def choose_reminder_channel(turn: Turn) -> Outcome:
+    """'rappels par telegram' / 'par sms': where reminders go from now on; to the menu."""
+    if asks_off(turn.norm):
+        return toggle_reminders(turn)  # "plus de rappels par sms" means no reminders
+    channel = "telegram" if "telegram" in turn.norm.split() else "sms"
+    return Outcome(State.MENU, [Reply(f"reminders.by_{channel}")], [SetReminderChannel(channel)])
 
 
 def toggle_reminders(turn: Turn) -> Outcome:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flows.account import show_balance, start_help, start_language, toggle_reminders
+from flows.account import (
+    choose_reminder_channel,
+    show_balance,
+    start_help,
+    start_language,
+    toggle_reminders,
+)
 from flows.cancel import list_bookings
 from flows.find import start_search
 from flows.replies import ask_booklet, menu
@@ -29,6 +35,7 @@ _INTENTS: dict[Intent, Action] = {
     Intent.FIND: start_search,
     Intent.BOOKINGS: list_bookings,
     Intent.CANCEL: list_bookings,
+    Intent.CHANNEL: choose_reminder_channel,
     Intent.REMINDERS: toggle_reminders,
     Intent.HELP: start_help,
     Intent.LANGUAGE: start_language,

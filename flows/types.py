@@ -37,6 +37,7 @@ __all__ = [
     "Reply",
     "ReserveSeat",
     "SetLanguage",
+    "SetReminderChannel",
     "SetReminders",
     "SlotView",
     "Start",
@@ -258,6 +259,14 @@ class SetReminders:
 
 
 @dataclass(frozen=True)
+class SetReminderChannel:
+    """Send reminders by this channel from now on ("sms" or "telegram").
+    `{"channel": "telegram"}`"""
+
+    channel: str
+
+
+@dataclass(frozen=True)
 class OptOut:
     """STOP: nothing more is sent to this address until START. `{}`"""
 
@@ -286,6 +295,7 @@ Effect = (
     | ReserveSeat
     | CancelBooking
     | SetReminders
+    | SetReminderChannel
     | OptOut
     | OptIn
     | SetLanguage

@@ -43,6 +43,7 @@ class Intent(StrEnum):
     BOOKINGS = "bookings"
     FIND = "find"
     BALANCE = "balance"
+    CHANNEL = "channel"  # before REMINDERS: "rappels par sms" is about the channel
     REMINDERS = "reminders"
     HELP = "help"
     LANGUAGE = "language"
@@ -99,6 +100,7 @@ _KEYWORDS = {
     "class classes creneau creneaux",
     Intent.BALANCE: "combien reste restant solde cheque cheques chequier bons voucher vouchers "
     "balance credit left remaining",
+    Intent.CHANNEL: "sms texto textos telegram",
     Intent.REMINDERS: "rappel rappels reminder reminders notification notifications alerte alertes",
     Intent.HELP: "aide aider conseiller conseillere help advisor probleme question",
     Intent.LANGUAGE: "langue language anglais english francais french",

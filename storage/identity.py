@@ -69,8 +69,15 @@ def link_address(
 
 
 def set_beneficiary_flags(session: Session, *, beneficiary_id: int, **flags: object) -> None:
-    """Update reminders_enabled, opted_out, language or last_channel."""
-    allowed = {"reminders_enabled", "opted_out", "language", "last_channel", "telegram_unreachable"}
+    """Update reminders_enabled, opted_out, language, the channels or telegram_unreachable."""
+    allowed = {
+        "reminders_enabled",
+        "opted_out",
+        "language",
+        "last_channel",
+        "preferred_channel",
+        "telegram_unreachable",
+    }
     unknown = set(flags) - allowed
     if unknown:
         raise ValueError(f"not a beneficiary flag: {sorted(unknown)}")

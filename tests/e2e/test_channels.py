@@ -214,3 +214,12 @@ def test_a_user_who_blocked_the_bot_is_marked_unreachable(live_app: LiveApp) -> 
         lambda: _count(live_app, Beneficiary, Beneficiary.telegram_unreachable.is_(True))
     )
     assert unreachable == 1
+
+
+def test_a_person_chooses_the_channel_of_their_reminders(live_app: LiveApp) -> None:
+    assert "Telegram" in live_app.sms("rappels par telegram").text
+    with Session(live_app.engine) as session:
+        chosen = session.scalar(
+            select(Beneficiary.preferred_channel).where(Beneficiary.phone == DEMO_PHONE)
+        )
+    assert chosen == "telegram"
