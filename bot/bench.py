@@ -69,8 +69,24 @@ def bench_nearest(workdir: Path, quick: bool) -> Result:
     }
 
 
+def bench_place_lookup(workdir: Path, quick: bool) -> Result:
+    """Resolving what a person typed (commune, typo, postcode, neighbourhood, gibberish)."""
+    from storage.geo import default_resolver
+
+    resolver = default_resolver()
+    texts = ["echiroles", "st martin d'heres", "azertyuiop", "38320", "villeneuve", "grenoble"]
+    rounds = 200 if quick else 2000
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for text in texts:
+            resolver.resolve(text)
+    per_call_us = (time.perf_counter() - started) / (rounds * len(texts)) * 1e6
+    return {"lookups": rounds * len(texts), "mean_us": round(per_call_us, 1)}
+
+
 BENCHES: dict[str, Callable[[Path, bool], Result]] = {
     "nearest_slot_search": bench_nearest,
+    "place_lookup": bench_place_lookup,
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
@@ -17,8 +16,12 @@ CLAIM = timedelta(minutes=5)
 
 def _queue(engine, n: int = 1, **extra: object) -> list[int]:  # type: ignore[no-untyped-def]
     with unit_of_work(engine) as session:
-        ids = [outbox.enqueue(session, channel="sms", address=f"+3361234{i:04d}", body="Bonjour",
-                              now=NOW, **extra) for i in range(n)]
+        ids = [
+            outbox.enqueue(
+                session, channel="sms", address=f"+3361234{i:04d}", body="Bonjour", now=NOW, **extra
+            )
+            for i in range(n)
+        ]
         session.commit()
     return ids  # type: ignore[return-value]
 
@@ -55,8 +58,9 @@ def test_send_after_and_not_after(engine) -> None:
         session.commit()
     assert _row(engine, stale).status == "cancelled"
     assert outbox.claim_batch(engine, channel="sms", limit=5, now=NOW, claim_for=CLAIM) == []
-    due = outbox.claim_batch(engine, channel="sms", limit=5, now=NOW + timedelta(hours=1),
-                             claim_for=CLAIM)
+    due = outbox.claim_batch(
+        engine, channel="sms", limit=5, now=NOW + timedelta(hours=1), claim_for=CLAIM
+    )
     assert [m.id for m in due] == [later]
 
 
@@ -67,10 +71,12 @@ def test_status_callbacks_only_move_forward(engine) -> None:
         assert outbox.mark_sent(session, mid, provider_id="SM1", now=NOW)
         assert outbox.apply_status_callback(session, provider_id="SM1", status="delivered", now=NOW)
         assert not outbox.apply_status_callback(session, provider_id="SM1", status="sent", now=NOW)
-        assert not outbox.apply_status_callback(session, provider_id="SM1", status="queued",
-                                                now=NOW)
-        assert not outbox.apply_status_callback(session, provider_id="SM1", status="failed",
-                                                now=NOW)
+        assert not outbox.apply_status_callback(
+            session, provider_id="SM1", status="queued", now=NOW
+        )
+        assert not outbox.apply_status_callback(
+            session, provider_id="SM1", status="failed", now=NOW
+        )
         session.commit()
     assert _row(engine, mid).status == "delivered"
 
@@ -80,10 +86,12 @@ def test_failed_callback_is_terminal(engine) -> None:
     outbox.claim_batch(engine, channel="sms", limit=1, now=NOW, claim_for=CLAIM)
     with unit_of_work(engine) as session:
         outbox.mark_sent(session, mid, provider_id="SM2", now=NOW)
-        assert outbox.apply_status_callback(session, provider_id="SM2", status="undelivered",
-                                            now=NOW, error="30003")
-        assert not outbox.apply_status_callback(session, provider_id="SM2", status="delivered",
-                                                now=NOW)
+        assert outbox.apply_status_callback(
+            session, provider_id="SM2", status="undelivered", now=NOW, error="30003"
+        )
+        assert not outbox.apply_status_callback(
+            session, provider_id="SM2", status="delivered", now=NOW
+        )
         session.commit()
     row = _row(engine, mid)
     assert (row.status, row.error) == ("failed", "30003")
@@ -101,17 +109,16 @@ def test_segments_today_and_purge(engine) -> None:
     assert _row(engine, ids[0]).body is None and _row(engine, ids[1]).body == "Bonjour"
 
 
-def test_bulk_enqueue_is_fast_and_skips_duplicates(engine) -> None:
-    rows = [{"channel": "sms", "address": f"+336{i:08d}", "body": "Rappel",
-             "dedupe_key": f"bulk:{i}"} for i in range(20_000)]
-    started = time.perf_counter()
+def test_bulk_enqueue_skips_duplicates(engine) -> None:
+    # its speed is measured by `passnum bench` (broadcast_enqueue), not here
+    rows = [
+        {"channel": "sms", "address": f"+336{i:08d}", "body": "Rappel", "dedupe_key": f"bulk:{i}"}
+        for i in range(20_000)
+    ]
     with unit_of_work(engine) as session:
         outbox.enqueue_many(session, rows, now=NOW)
         session.commit()
-    elapsed = time.perf_counter() - started
     with unit_of_work(engine) as session:
         outbox.enqueue_many(session, rows[-10:] + [{**rows[0], "dedupe_key": "bulk:new"}], now=NOW)
         session.commit()
         assert outbox.count_by_status(session) == {"queued": 20_001}
-    print(f"\nbulk enqueue of 20,000 rows: {elapsed:.2f} s on {engine.dialect.name}")
-    assert elapsed < 10
