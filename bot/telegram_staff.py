@@ -6,7 +6,8 @@
 - `/presence <slot id>`: who is booked; `/present <booking id>`, `/absent <booking id>`.
 - `/stats`: the totals.
 Webhook updates are "message" only, so confirmation is a command, not an inline button.
-These texts are for staff, not beneficiaries: they live here, not in the message catalogs.
+These texts are for staff, not beneficiaries: they live in `config/staff_catalogs/`, not in the
+SMS catalogs. Staff accounts have no language; `STAFF_LANGUAGE` picks the catalog.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -22,6 +24,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes
 
 from config import Settings
+from config.catalogs import load_staff_texts
 from storage.broadcasts import confirm_broadcast, create_broadcast
 from storage.db import unit_of_work
 from storage.slots_admin import mark_attendance, slot_attendees
@@ -38,6 +41,7 @@ from storage.stats import staff_stats
 __all__ = ["register_staff_handlers"]
 
 STAFF_GROUP = -1
+STAFF_LANGUAGE = "fr"
 Work = Callable[[Session, StaffIdentity], str]
 
 
@@ -66,6 +70,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@cache
+def _catalog(language: str) -> dict[str, str]:
+    return load_staff_texts()[language]
+
+
+def _text(key: str, **params: Any) -> str:
+    """The staff text `key` in `STAFF_LANGUAGE`, filled with `params`."""
+    return _catalog(STAFF_LANGUAGE)[key].format(**params)
+
+
 async def _reply(update: Update, text: str) -> None:
     if update.effective_message is not None:
         await update.effective_message.reply_text(text)
@@ -79,10 +93,7 @@ async def _on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     staff = await asyncio.to_thread(_link, engine, token, chat_id)
     await _reply(
         update,
-        f"Bonjour {staff.name}, ce chat est lié à votre compte équipe. "
-        "Commandes : /diffuser, /presence, /stats"
-        if staff
-        else "Ce lien n'est pas valable (déjà utilisé ou expiré).",
+        _text("staff.linked", name=staff.name) if staff else _text("staff.link_invalid"),
     )
     raise ApplicationHandlerStop
 
@@ -125,7 +136,7 @@ def _run(engine: Engine, chat_id: int, work: Work) -> str:
                 now=_now(),
             )
             session.commit()
-            return "Cette commande est réservée à l'équipe."
+            return _text("staff.not_staff")
         try:
             text = work(session, staff)
         except StaffRefused as refused:
@@ -138,14 +149,14 @@ def _run(engine: Engine, chat_id: int, work: Work) -> str:
                 detail=refused.message,
                 now=_now(),
             )
-            text = f"Refusé : {refused.message}"
+            text = _text("staff.refused", reason=refused.message)
         session.commit()
         return text
 
 
-def _number(args: list[str] | None, usage: str) -> int:
+def _number(args: list[str] | None, usage_key: str) -> int:
     if not args or not args[0].isdigit():
-        raise StaffRefused("invalid", f"usage : {usage}")
+        raise StaffRefused("invalid", _text(usage_key))
     return int(args[0])
 
 
@@ -155,7 +166,7 @@ async def _on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
     def work(session: Session, staff: StaffIdentity) -> str:
         if len(args) < 2:
-            raise StaffRefused("invalid", "usage : /diffuser <segment> <message>")
+            raise StaffRefused("invalid", _text("staff.usage_broadcast"))
         draft, seen = create_broadcast(
             session,
             staff=staff,
@@ -167,14 +178,18 @@ async def _on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             price_eur=settings.sms_price_eur,
             threshold=settings.broadcast_approval_threshold,
         )
-        approval = "\nUn second membre de l'équipe devra approuver." if seen.needs_approval else ""
-        return (
-            f"Aperçu ({seen.segment}) : {seen.recipients} destinataires "
-            f"({seen.by_channel['sms']} SMS, {seen.by_channel['telegram']} Telegram), "
-            f"{seen.sms_segments} segment(s) SMS, coût estimé "
-            f"{seen.estimated_cost_eur:.2f} €.\nSMS : {seen.sms_text}{approval}\n"
-            f"Pour envoyer : /confirmer {draft.id}"
+        preview = _text(
+            "staff.preview",
+            segment=seen.segment,
+            recipients=seen.recipients,
+            sms=seen.by_channel["sms"],
+            telegram=seen.by_channel["telegram"],
+            sms_segments=seen.sms_segments,
+            cost=seen.estimated_cost_eur,
+            sms_text=seen.sms_text,
         )
+        approval = [_text("staff.needs_approval")] if seen.needs_approval else []
+        return "\n".join([preview, *approval, _text("staff.send_hint", broadcast_id=draft.id)])
 
     await _as_staff(update, context, work)
 
@@ -183,27 +198,34 @@ async def _on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     threshold = context.bot_data["staff_settings"].broadcast_approval_threshold
 
     def work(session: Session, staff: StaffIdentity) -> str:
-        broadcast_id = _number(context.args, "/confirmer <numéro de diffusion>")
+        broadcast_id = _number(context.args, "staff.usage_confirm")
         draft = confirm_broadcast(
             session, staff=staff, broadcast_id=broadcast_id, now=_now(), threshold=threshold
         )
         if draft.status == "pending_approval":
-            return f"Diffusion {broadcast_id} en attente d'approbation."
-        return f"Diffusion {broadcast_id} : {draft.recipients} messages en file d'envoi."
+            return _text("staff.pending_approval", broadcast_id=broadcast_id)
+        return _text("staff.queued", broadcast_id=broadcast_id, recipients=draft.recipients)
 
     await _as_staff(update, context, work)
 
 
 async def _on_presence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     def work(session: Session, staff: StaffIdentity) -> str:
-        slot_id = _number(context.args, "/presence <numéro de créneau>")
+        slot_id = _number(context.args, "staff.usage_presence")
         people = slot_attendees(session, staff=staff, slot_id=slot_id)
         if not people:
-            return f"Personne n'est inscrit au créneau {slot_id}."
-        lines = [f"{p.booking_id} · {p.first_name} · {p.status}" for p in people]
-        return "\n".join(
-            [f"Créneau {slot_id} :", *lines, "Marquer : /present <n°> ou /absent <n°>"]
-        )
+            return _text("staff.no_attendees", slot_id=slot_id)
+        lines = [
+            _text(
+                "staff.presence_line",
+                booking_id=p.booking_id,
+                first_name=p.first_name,
+                status=p.status,
+            )
+            for p in people
+        ]
+        header = _text("staff.presence_header", slot_id=slot_id)
+        return "\n".join([header, *lines, _text("staff.presence_footer")])
 
     await _as_staff(update, context, work)
 
@@ -213,7 +235,7 @@ def _attendance(attended: bool) -> Any:
         policy = context.bot_data["staff_settings"].no_show_policy
 
         def work(session: Session, staff: StaffIdentity) -> str:
-            booking_id = _number(context.args, "/present <n°> ou /absent <n°>")
+            booking_id = _number(context.args, "staff.usage_attendance")
             booking = mark_attendance(
                 session,
                 staff=staff,
@@ -222,7 +244,7 @@ def _attendance(attended: bool) -> Any:
                 no_show_policy=policy,
                 now=_now(),
             )
-            return f"Réservation {booking_id} : {booking.status}."
+            return _text("staff.attendance_marked", booking_id=booking_id, status=booking.status)
 
         await _as_staff(update, context, work)
 
@@ -234,6 +256,9 @@ async def _on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
     def work(session: Session, staff: StaffIdentity) -> str:
         totals = staff_stats(session, staff=staff, price_eur=price).totals
-        return "\n".join(f"{name.replace('_', ' ')} : {value:g}" for name, value in totals.items())
+        return "\n".join(
+            _text("staff.stats_line", name=name.replace("_", " "), value=value)
+            for name, value in totals.items()
+        )
 
     await _as_staff(update, context, work)
