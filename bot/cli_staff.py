@@ -3,21 +3,19 @@ except `approve`, which names the approving staff member with --as)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
+from bot.cli_staff_common import bot_username, console, now, run
+from bot.cli_staff_people import people_app
+from bot.cli_staff_slots import slots_app
 from bot.cli_support import errors, settings_or_exit
 from config import Settings
 from storage.broadcasts import approve_broadcast, broadcast_report, cancel_broadcast
-from storage.db import unit_of_work
 from storage.slots_admin import cancel_slot, mark_attendance
 from storage.staff import (
     CLI_ADMIN,
@@ -33,41 +31,11 @@ from storage.stats import staff_stats, stats_csv
 __all__ = ["staff_app"]
 
 staff_app = typer.Typer(
-    help="Staff tools: members, broadcasts, slots, statistics.", no_args_is_help=True
+    help="Staff tools: members, beneficiaries, help requests, broadcasts, slots, statistics.",
+    no_args_is_help=True,
 )
-console = Console()
-T = TypeVar("T")
-
-
-_settings = settings_or_exit
-
-
-@contextmanager
-def _session() -> Iterator[tuple[Session, Settings]]:
-    """A unit of work on the configured database; a refusal prints its reason (exit 2)."""
-    from bot.runtime import open_database
-
-    settings = _settings()
-    engine = open_database(settings)
-    try:
-        with unit_of_work(engine) as session:
-            yield session, settings
-    except StaffRefused as refused:
-        errors.print(f"[red]Refused:[/red] {refused.message}")
-        raise typer.Exit(2) from None
-    finally:
-        engine.dispose()
-
-
-def _run(work: Callable[[Session, Settings], T]) -> T:
-    with _session() as (session, settings):
-        result = work(session, settings)
-        session.commit()
-        return result
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+staff_app.add_typer(people_app)  # no name: their commands sit beside these ones
+staff_app.add_typer(slots_app)
 
 
 @staff_app.command("add")
@@ -83,19 +51,19 @@ def add(
 
     def work(session: Session, _: Settings) -> tuple[int | None, str]:
         member, token = create_staff(
-            session, name=name, role=role, place_ids=place or [], now=_now()
+            session, name=name, role=role, place_ids=place or [], now=now()
         )
         audit(
             session,
             actor=actor_of(CLI_ADMIN),
             action="staff.create",
             record=f"staff:{member.id}",
-            now=_now(),
+            now=now(),
             detail=f"{role} places {place or []}",
         )
         return member.id, token
 
-    staff_id, token = _run(work)
+    staff_id, token = run(work)
     console.print(f"Staff member {staff_id} ({name}, {role}). API token, shown only once:")
     console.print(token, markup=False, highlight=False)
 
@@ -103,22 +71,8 @@ def add(
 @staff_app.command("telegram-link")
 def telegram_link(staff_id: Annotated[int, typer.Argument(help="staff id")]) -> None:
     """Print a one-time Telegram link that makes the chat opening it this staff member's."""
-    token = _run(lambda s, _: issue_staff_link(s, staff_id=staff_id, by=CLI_ADMIN, now=_now()))
-    console.print(f"https://t.me/{_bot_username(_settings())}?start={token}", markup=False)
-
-
-def _bot_username(settings: Settings) -> str:
-    """The bot's @username from getMe when a token is set; else the usual name."""
-    if not settings.telegram_token:
-        return "passnum_bot"
-    import httpx
-
-    api = settings.telegram_api_base.rstrip("/")
-    try:
-        answer = httpx.get(f"{api}/bot{settings.telegram_token}/getMe", timeout=5).json()
-        return str(answer["result"]["username"])
-    except (httpx.HTTPError, KeyError, TypeError, ValueError):
-        return "passnum_bot"
+    token = run(lambda s, _: issue_staff_link(s, staff_id=staff_id, by=CLI_ADMIN, now=now()))
+    console.print(f"https://t.me/{bot_username(settings_or_exit())}?start={token}", markup=False)
 
 
 @staff_app.command("approve")
@@ -131,17 +85,17 @@ def approve(
         approver = get_staff(session, staff_id=as_staff)
         if approver is None:
             raise StaffRefused("not_found", f"no staff member {as_staff}")
-        draft = approve_broadcast(session, staff=approver, broadcast_id=broadcast_id, now=_now())
+        draft = approve_broadcast(session, staff=approver, broadcast_id=broadcast_id, now=now())
         return f"Broadcast {broadcast_id} approved: {draft.recipients} messages queued."
 
-    console.print(_run(work))
+    console.print(run(work))
 
 
 @staff_app.command("cancel-broadcast")
 def cancel_a_broadcast(broadcast_id: int) -> None:
     """Cancel a broadcast; its messages not yet sent are cancelled."""
-    stopped = _run(
-        lambda s, _: cancel_broadcast(s, staff=CLI_ADMIN, broadcast_id=broadcast_id, now=_now())
+    stopped = run(
+        lambda s, _: cancel_broadcast(s, staff=CLI_ADMIN, broadcast_id=broadcast_id, now=now())
     )
     console.print(f"Broadcast {broadcast_id} cancelled ({stopped} messages not sent).")
 
@@ -149,7 +103,7 @@ def cancel_a_broadcast(broadcast_id: int) -> None:
 @staff_app.command("report")
 def report(broadcast_id: int) -> None:
     """Delivery report of a broadcast: its messages by status."""
-    found = _run(lambda s, _: broadcast_report(s, staff=CLI_ADMIN, broadcast_id=broadcast_id))
+    found = run(lambda s, _: broadcast_report(s, staff=CLI_ADMIN, broadcast_id=broadcast_id))
     table = Table(title=f"Broadcast {found.id} to {found.segment}: {found.status}")
     table.add_column("status")
     table.add_column("messages", justify="right")
@@ -161,9 +115,9 @@ def report(broadcast_id: int) -> None:
 @staff_app.command("cancel-slot")
 def cancel_a_slot(slot_id: int) -> None:
     """Cancel a slot: vouchers go back, booked people are told."""
-    told = _run(
+    told = run(
         lambda s, cfg: cancel_slot(
-            s, staff=CLI_ADMIN, slot_id=slot_id, now=_now(), tz=cfg.tz, two_way=cfg.sms_two_way
+            s, staff=CLI_ADMIN, slot_id=slot_id, now=now(), tz=cfg.tz, two_way=cfg.sms_two_way
         )
     )
     people = "1 person" if told == 1 else f"{told} people"
@@ -175,14 +129,14 @@ def attendance(
     booking_id: int, attended: Annotated[bool, typer.Option("--attended/--no-show")] = True
 ) -> None:
     """Mark a booking attended (voucher redeemed) or no-show (per the policy)."""
-    booking = _run(
+    booking = run(
         lambda s, cfg: mark_attendance(
             s,
             staff=CLI_ADMIN,
             booking_id=booking_id,
             attended=attended,
             no_show_policy=cfg.no_show_policy,
-            now=_now(),
+            now=now(),
         )
     )
     console.print(f"Booking {booking_id}: {booking.status}.")
@@ -193,7 +147,7 @@ def stats(
     csv_file: Annotated[Path | None, typer.Option("--csv", help="write CSV here")] = None,
 ) -> None:
     """Vouchers, bookings, no-shows, messages and their cost, by month and place."""
-    found = _run(lambda s, cfg: staff_stats(s, staff=CLI_ADMIN, price_eur=cfg.sms_price_eur))
+    found = run(lambda s, cfg: staff_stats(s, staff=CLI_ADMIN, price_eur=cfg.sms_price_eur))
     if csv_file is not None:
         csv_file.write_text(stats_csv(found), encoding="utf-8")
         console.print(f"Statistics written to {csv_file}")
