@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 from storage.types import UTCDateTime
 
 __all__ = [
+    "AddressOptOut",
     "AuditEntry",
     "Beneficiary",
     "Booking",
@@ -267,3 +268,12 @@ class HelpRequest(SQLModel, table=True):
     answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     answered_by: int | None = Field(default=None, foreign_key="staff.id")
     answered_at: datetime | None = Field(default=None, sa_column=_at(nullable=True))
+
+
+class AddressOptOut(SQLModel, table=True):
+    """A channel address that said STOP: kept even when no beneficiary holds it, so that a
+    number that opted out before it was registered is never messaged afterwards."""
+
+    address: str = Field(primary_key=True, max_length=64)
+    channel: str = Field(max_length=16)
+    opted_out_at: datetime = Field(sa_column=_at())
