@@ -51,7 +51,7 @@ def add(
 
     def work(session: Session, _: Settings) -> tuple[int | None, str]:
         member, token = create_staff(
-            session, name=name, role=role, place_ids=place or [], now=now()
+            session, name=name, role=role, place_ids=place or [], now=now(), by=CLI_ADMIN
         )
         audit(
             session,

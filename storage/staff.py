@@ -81,9 +81,16 @@ def hash_token(token: str) -> str:
 
 
 def create_staff(
-    session: Session, *, name: str, role: str, place_ids: list[int], now: datetime
+    session: Session,
+    *,
+    name: str,
+    role: str,
+    place_ids: list[int],
+    now: datetime,
+    by: StaffIdentity | None = None,
 ) -> tuple[Staff, str]:
-    """A new staff member and their API token (shown once, stored hashed)."""
+    """A new staff member and their API token (shown once, stored hashed). `by` is who creates
+    them (None or an id-less identity: the operator), kept for the two-person rule."""
     if role not in {"admin", "advisor"}:
         raise ValueError("role must be admin or advisor")
     token = secrets.token_urlsafe(32)
@@ -93,6 +100,8 @@ def create_staff(
         token_hash=hash_token(token),
         place_ids=",".join(str(p) for p in place_ids),
         created_at=now,
+        created_by=by.id if by is not None else None,
+        token_issued_at=now,
     )
     session.add(member)
     session.flush()
