@@ -144,3 +144,15 @@ def test_the_server_does_not_start_with_a_weak_bootstrap_token(tmp_path) -> None
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "PASSNUM_STAFF_TOKEN: too short" in lines[0]
     assert load_settings(staff_token=STAFF_TOKEN).staff_token == STAFF_TOKEN
+
+
+def test_a_revoked_members_telegram_chat_is_no_longer_staff(live_app: LiveApp) -> None:
+    from tests.staff.test_telegram_staff import STAFF_CHAT, _command, _link
+
+    staff_id, _ = new_staff(live_app.engine, "Nadia", role="admin")
+    assert "Nadia" in _command(live_app, STAFF_CHAT, f"/start {_link(live_app, staff_id)}")
+    assert "vouchers issued" in _command(live_app, STAFF_CHAT, "/stats")
+    assert live_app.client.post(f"/staff/members/{staff_id}/revoke", headers=ADMIN).is_success
+    assert "vouchers issued" not in _command(live_app, STAFF_CHAT, "/stats")
+    refused = _command(live_app, STAFF_CHAT, f"/start {_link(live_app, staff_id)}")
+    assert "pas valable" in refused
