@@ -229,6 +229,24 @@ def test_beneficiary_file_shows_bookings_and_messages(cli: CliRunner, db: Engine
     _refused(_staff(cli, "beneficiary", "999"), "no beneficiary 999")
 
 
+def test_book_a_walk_in_by_booklet_number_and_code(cli: CliRunner, db: Engine) -> None:
+    slot_id = _new_slot(cli, db)
+    _refused(
+        _staff(cli, "book", str(slot_id), "--booklet", "PN-0001", "--code", "0000"),
+        "no booklet with this number and verification code",
+    )
+    _refused(_staff(cli, "book", str(slot_id), "--booklet", "PN-0001"), "go together")
+    booked = _staff(cli, "book", str(slot_id), "--booklet", "pn 0001", "--code", "1234")
+    assert booked.exit_code == 0 and "beneficiary 1 booked" in booked.output, booked.output
+
+
+def test_phone_change_tells_the_old_phone(cli: CliRunner, db: Engine) -> None:
+    assert _staff(cli, "phone", "1", "06 11 22 33 44").exit_code == 0
+    old = select(OutboundMessage.body).where(OutboundMessage.address == "+33612345678")
+    [body] = _read(db, lambda s: s.scalars(old).all())
+    assert "numéro de téléphone a été changé" in (body or "")
+
+
 def test_deep_link_links_the_chat_that_opens_it(cli: CliRunner, db: Engine) -> None:
     result = _staff(cli, "deep-link", "1")
     assert result.exit_code == 0, result.output
