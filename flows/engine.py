@@ -24,6 +24,7 @@ from flows.types import (
     Contact,
     Ctx,
     Input,
+    LinkAddress,
     Location,
     OptIn,
     OptOut,
@@ -198,6 +199,8 @@ def _consistent(step: State | None, linked: bool) -> State:
 
 def _rejected(turn: Turn, rejected: Rejected) -> Outcome:
     """The store refused an effect of the previous step: say so, offer what is next."""
+    if isinstance(rejected.effect, LinkAddress):
+        return identity.bad_link(turn)
     if turn.ctx.beneficiary is None:
         return back_to_start(turn, [Reply("error.try_again")])
     if isinstance(rejected.effect, ReserveSeat):

@@ -16,6 +16,7 @@ from flows.types import BeneficiaryView, Contact, LinkAddress, Reply, Start
 
 __all__ = [
     "MAX_FAILURES",
+    "bad_link",
     "locked_until",
     "on_ask_booklet",
     "on_ask_code",
@@ -35,12 +36,13 @@ def welcome(turn: Turn) -> Outcome:
     return ask_booklet(turn, "identity.welcome")
 
 
-def linked(turn: Turn, who: BeneficiaryView) -> Outcome:
+def linked(turn: Turn, who: BeneficiaryView, link_token: str | None = None) -> Outcome:
     """Links the address and shows the menu with the person's first name."""
     turn.lock.clear()
     if who.language in turn.ctx.settings.languages:
         turn.language = who.language  # from now on the beneficiary's language wins
-    outcome = menu(turn, "menu.linked", effects=[LinkAddress(who.id)], who=who)
+    effect = LinkAddress(who.id, link_token=link_token)
+    outcome = menu(turn, "menu.linked", effects=[effect], who=who)
     outcome.language = turn.language
     return outcome
 
@@ -117,10 +119,15 @@ def on_contact(turn: Turn, contact: Contact) -> Outcome:
 
 
 def on_start(turn: Turn, start: Start) -> Outcome:
-    """Telegram /start: links by the deep-link token, else welcomes."""
+    """Telegram /start: links by the deep-link token (spent by the link), else welcomes."""
     if not start.token:
         return welcome(turn)
     who = turn.ctx.directory.beneficiary_by_link_token(start.token)
     if who is None:
-        return ask_booklet(turn, "identity.bad_link")
-    return linked(turn, who)
+        return bad_link(turn)
+    return linked(turn, who, link_token=start.token)
+
+
+def bad_link(turn: Turn) -> Outcome:
+    """A deep link used, replaced, expired or unknown: says so, asks for the booklet."""
+    return ask_booklet(turn, "identity.bad_link")

@@ -84,7 +84,8 @@ class Start:
 @dataclass(frozen=True)
 class Rejected:
     """The store refused an effect of the previous step.
-    `reason` is one of: slot_full, no_voucher, slot_gone, already_booked, too_late, not_found.
+    `reason` is one of: slot_full, no_voucher, slot_gone, already_booked, too_late, not_found,
+    link_used.
     `{"effect": "ReserveSeat", "reason": "slot_full"}`"""
 
     effect: Effect
@@ -231,10 +232,12 @@ class Ctx:
 
 @dataclass(frozen=True)
 class LinkAddress:
-    """Link the talking address (phone or Telegram chat) to a beneficiary.
-    `{"beneficiary_id": 7}`"""
+    """Link the talking address (phone or Telegram chat) to a beneficiary; by a deep link,
+    `link_token` is spent by the link (refused "link_used" when someone used it first).
+    `{"beneficiary_id": 7, "link_token": null}`"""
 
     beneficiary_id: int
+    link_token: str | None = field(default=None, repr=False)  # a secret: kept out of logs
 
 
 @dataclass(frozen=True)

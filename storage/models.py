@@ -73,7 +73,11 @@ class Beneficiary(SQLModel, table=True):
     telegram_unreachable: bool = False
     preferred_channel: str | None = Field(default=None, max_length=16)
     last_channel: str | None = Field(default=None, max_length=16)
+    # SHA-256 of the current Telegram deep-link token: one use, until telegram_link_expires_at
     telegram_link_token: str | None = Field(default=None, unique=True, max_length=64)
+    telegram_link_expires_at: datetime | None = Field(default=None, sa_column=_at(nullable=True))
+    # the staff member who registered the person: advisors may act on them (storage.access)
+    registered_by: int | None = Field(default=None, foreign_key="staff.id", index=True)
     created_at: datetime = Field(sa_column=_at())
     erased_at: datetime | None = Field(default=None, sa_column=_at(nullable=True))
 

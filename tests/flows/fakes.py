@@ -21,6 +21,7 @@ from flows.types import (
     CancelBooking,
     Effect,
     HelpContact,
+    LinkAddress,
     OptIn,
     OptOut,
     PlacePoint,
@@ -304,7 +305,11 @@ class FakeDirectory:
         if beneficiary_id is None:
             return
         holder = self.holders[beneficiary_id]
-        if isinstance(effect, ReserveSeat):
+        if isinstance(effect, LinkAddress) and effect.link_token is not None:
+            if holder.token != effect.link_token:
+                raise Refused("link_used")
+            holder.token = ""  # a deep link links once
+        elif isinstance(effect, ReserveSeat):
             self._reserve(holder, effect.slot_id)
         elif isinstance(effect, CancelBooking):
             self._cancel(holder, effect.booking_id)
