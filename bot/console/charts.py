@@ -8,7 +8,7 @@ from html import escape
 
 __all__ = ["column_chart", "row_chart"]
 
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 260, 48, 40, 16
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 260, 64, 40, 16
 
 
 def _nice_max(value: float) -> float:

@@ -30,7 +30,9 @@ router = APIRouter()
 
 def qr_svg(link: str) -> str:
     """The link as an inline SVG QR code (dark on white, big enough to scan from a screen)."""
-    return str(segno.make(link, error="m").svg_inline(scale=6, dark="#111", light="#fff"))
+    return str(
+        segno.make(link, error="m").svg_inline(scale=6, dark="#111", light="#fff", omitsize=True)
+    )
 
 
 @router.get("/people")

@@ -64,6 +64,7 @@ def charts(who: Visit, stats: Stats) -> dict[str, str]:
                 (who.t("stats.no_shows"), [m.get("no_show", 0) for m in months.values()]),
             ],
         ),
+        "places_empty": "" if places else "yes",
         "places": row_chart(
             who.t("stats.chart_places"), [p for p, _ in places], [n for _, n in places]
         ),

@@ -55,6 +55,9 @@ SECURITY_HEADERS = {
 T = TypeVar("T")
 _TEXTS = load_console_texts()
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.filters["euros"] = lambda amount, lang="fr": (
+    f"{amount:.2f} €".replace(".", ",") if lang == "fr" else f"€{amount:.2f}"
+)
 templates.env.filters["local"] = lambda moment, tz, fmt="%d/%m/%Y %H:%M": (
     moment.astimezone(tz).strftime(fmt) if moment else ""
 )
