@@ -16,6 +16,8 @@ import flows
 from bot.effects import EffectContext, EffectRefused, execute_effects
 from config import Settings
 from config.catalogs import available_languages
+from config.lexicon import load_lexicons
+from flows.lexicon import build_lexicon
 from flows.types import Ctx, FlowSettings, Input, Rejected, Reply
 from storage.abuse import InboundLimits, inbound_allowed
 from storage.conversations import load_state, record_inbound, save_inbound_reply, save_state
@@ -72,6 +74,8 @@ class Assistant:
             cancel_cutoff=timedelta(hours=settings.cancel_cutoff_hours),
             sms_two_way=settings.sms_two_way,
             languages=available_languages(),
+            lexicon=build_lexicon(load_lexicons()),
+            timezone=settings.tz,
         )
 
     def handle(

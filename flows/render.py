@@ -143,6 +143,9 @@ class _Writer:
         shown = [str(choice.number) for choice in choices]
         if len(shown) <= 1:
             return "".join(shown)
+        numbers = [choice.number for choice in choices]
+        if len(numbers) >= 3 and numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+            return _format(self.template("fmt.range"), {"first": numbers[0], "last": numbers[-1]})
         return f"{', '.join(shown[:-1])} {self.template('fmt.or')} {shown[-1]}"
 
     def choice(self, choice: Choice, params: Mapping[str, Any]) -> str:

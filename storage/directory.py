@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from config.reference import communes
 from flows.types import (
     Balance,
     BeneficiaryView,
@@ -46,6 +48,11 @@ def _compact(column: Any) -> Any:
     return func.replace(func.replace(func.upper(column), "-", ""), " ", "")
 
 
+@cache
+def _commune_names() -> dict[str, str]:
+    return {commune.insee: commune.name for commune in communes()}
+
+
 def beneficiary_view(row: Beneficiary) -> BeneficiaryView:
     return BeneficiaryView(
         id=row.id or 0,
@@ -53,6 +60,7 @@ def beneficiary_view(row: Beneficiary) -> BeneficiaryView:
         language=row.language,
         reminders_enabled=row.reminders_enabled,
         opted_out=row.opted_out,
+        commune=_commune_names().get(row.commune_insee or ""),
     )
 
 
