@@ -62,15 +62,15 @@ HANDLERS: dict[State, StepFunction] = {
 
 # What each step's data must hold to take its question up again; a state saved without it
 # (an older release, a damaged row) restarts with a short apology instead of failing.
-NEEDS: dict[State, tuple[str, ...]] = {
-    State.ASK_CODE: ("number",),
-    State.CHOOSE_PLACE: ("points",),
-    State.CHOOSE_TOPIC: ("point",),
-    State.CHOOSE_SLOT: ("point", "slots"),
-    State.CONFIRM_SLOT: ("slot",),
-    State.CHOOSE_BOOKING: ("bookings",),
-    State.CONFIRM_CANCEL: ("booking",),
-    State.RESUME: ("pending",),
+NEEDS: dict[State, dict[str, type]] = {
+    State.ASK_CODE: {"number": str},
+    State.CHOOSE_PLACE: {"points": list},
+    State.CHOOSE_TOPIC: {"point": list},
+    State.CHOOSE_SLOT: {"point": list, "slots": list},
+    State.CONFIRM_SLOT: {"slot": int},
+    State.CHOOSE_BOOKING: {"bookings": list},
+    State.CONFIRM_CANCEL: {"booking": int},
+    State.RESUME: {"pending": dict},
 }
 
 
@@ -147,7 +147,8 @@ def _usable(saved: Saved) -> bool:
         return True
     if saved.version > STATE_VERSION:
         return False
-    return all(key in saved.data for key in NEEDS.get(saved.step, ()))
+    needs = NEEDS.get(saved.step, {})
+    return all(isinstance(saved.data.get(key), kind) for key, kind in needs.items())
 
 
 def _idle(saved: Saved, ctx: Ctx) -> bool:

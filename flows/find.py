@@ -36,7 +36,7 @@ __all__ = [
     "start_search",
 ]
 
-PAGE = 3
+PAGE = 2  # two sessions and 'other dates' fit one SMS
 MAX_PLACES = 6
 CANDIDATES = 40  # slots read per search: enough for three pages after the day filter
 BANDS_KM = (2.0, 5.0, 10.0, 20.0)  # within a band, the soonest session comes first
@@ -254,8 +254,13 @@ def show_slots(turn: Turn, search: dict[str, Any], before: list[Reply] | None = 
     """Shows up to three slots near the point (and 'more'); asks which one."""
     point, topic = search["point"], search["topic"]
     found = turn.ctx.directory.nearest_slots(point[1], point[2], topic, 0, CANDIDATES)
-    when = When.from_json(search.get("when"))
     notes = list(before or [])
+    if topic and not found and not search["shown"]:
+        found = turn.ctx.directory.nearest_slots(point[1], point[2], None, 0, CANDIDATES)
+        if found:
+            notes.append(Reply("slots.none_topic"))
+            search = {**search, "topic": None}
+    when = When.from_json(search.get("when"))
     fitting = (
         [s for s in found if when.fits(s.starts_at, turn.ctx.settings.timezone)] if when else found
     )
@@ -274,7 +279,7 @@ def show_slots(turn: Turn, search: dict[str, Any], before: list[Reply] | None = 
     header = "slots.list_home" if search.get("home") else "slots.list"
     header = header if point[0] else "slots.list_here"
     reply = Reply(header, {"place": point[0]}, items)
-    data = {**search, "slots": [s.id for s in page]}
+    data = {**search, "slots": [s.id for s in page], "more": len(remaining) > len(page)}
     return Outcome(State.CHOOSE_SLOT, [*notes, reply], data=data)
 
 
@@ -286,7 +291,8 @@ def on_choose_slot(turn: Turn) -> Outcome | None:
     if search["point"] is None:
         return None
     number = heard.number
-    more = heard.small == "more" or (number == len(ids) + 1 and len(ids) == PAGE)
+    has_more = turn.data.get("more", len(ids) == PAGE) is True
+    more = heard.small == "more" or (number == len(ids) + 1 and has_more)
     if more:
         return show_slots(turn, {**search, "shown": [*search["shown"], *ids]})
     if number is not None and 1 <= number <= len(ids):

@@ -28,7 +28,7 @@ def _choices(step: State, turn: Turn) -> int:
         return _count(data, "topics") + 1
     if step is S.CHOOSE_SLOT:
         shown = _count(data, "slots")
-        return shown + 1 if shown == 3 else shown
+        return shown + 1 if data.get("more") is True else shown
     if step is S.CHOOSE_BOOKING:
         return _count(data, "bookings") + (1 if isinstance(data.get("pending"), dict) else 0)
     if step is S.CHOOSE_LANGUAGE:
@@ -52,9 +52,10 @@ def hint(turn: Turn, step: State) -> Outcome:
     if step is S.RESUME:
         return Outcome(step, [Reply("hint.resume")], data=turn.data)
     count = _choices(step, turn)
-    if count <= 1:
+    if count < 1:
         return menu(turn, "menu.not_understood")
-    return Outcome(step, [Reply("hint.numbers", {"last": count})], data=turn.data)
+    key = "hint.one" if count == 1 else "hint.numbers"
+    return Outcome(step, [Reply(key, {"last": count})], data=turn.data)
 
 
 def take_up(turn: Turn, pending: dict[str, Any]) -> Outcome:

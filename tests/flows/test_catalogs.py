@@ -45,7 +45,7 @@ MENU = tuple(
         ["menu.balance", "menu.find", "menu.bookings", "menu.reminders_on", "menu.help"], 1
     )
 )
-SLOTS = (*(Choice(n, "slots.item", WORST) for n in (1, 2, 3)), Choice(4, "slots.more"))
+SLOTS = (*(Choice(n, "slots.item", WORST) for n in (1, 2)), Choice(3, "slots.more"))
 TOPIC = {"label": "Débuter sur ordinateur"}
 TOPICS = (Choice(1, "find.any_topic"), *(Choice(n, "find.topic_item", TOPIC) for n in range(2, 10)))
 SHORT_TOPICS = (
