@@ -26,6 +26,7 @@ from storage.directory import DatabaseDirectory, beneficiary_view
 from storage.geo import PlaceResolver, default_resolver
 from storage.identity import beneficiary_for_address, set_beneficiary_flags
 from storage.models import Beneficiary
+from storage.notices import last_booking_notice
 from storage.phones import is_french, mask_phone
 
 __all__ = ["Assistant", "Turn", "sms_address", "telegram_address"]
@@ -181,6 +182,11 @@ class Assistant:
             beneficiary=beneficiary_view(holder) if holder else None,
             directory=directory,
             settings=self.flow_settings,
+            notice=(
+                last_booking_notice(session, beneficiary_id=holder.id, address=address, now=now)
+                if holder is not None and holder.id is not None
+                else None
+            ),
         )
         state = load_state(session, address=address)
         step = flows.handle(state, message, ctx)
