@@ -135,9 +135,21 @@ def _words(norm: str, lexicon: Lexicon) -> list[str]:
     return out
 
 
+MEMO_SIZE = 20_000
+
+
 def _typo(word: str, lexicon: Lexicon) -> frozenset[str]:
     if len(word) < 5 or not lexicon.typo_words or any(c.isdigit() for c in word):
         return frozenset()
+    if word in lexicon.typo_memo:
+        return lexicon.typo_memo[word]
+    found = _closest(word, lexicon)
+    if len(lexicon.typo_memo) < MEMO_SIZE:
+        lexicon.typo_memo[word] = found
+    return found
+
+
+def _closest(word: str, lexicon: Lexicon) -> frozenset[str]:
     cutoff = 85 if len(word) < 7 else 80
     found = process.extractOne(
         word, lexicon.typo_words.keys(), scorer=fuzz.ratio, score_cutoff=cutoff

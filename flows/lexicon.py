@@ -28,6 +28,8 @@ class Lexicon:
     vocabulary: frozenset[str] = frozenset()
     # single words of the meanings worth a typo match (intents, topics, days), by word
     typo_words: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # typo matches already computed: the same few misspellings come back all day
+    typo_memo: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
 
     def meanings(self, phrase: tuple[str, ...]) -> frozenset[str]:
         return self.phrases.get(phrase, frozenset())

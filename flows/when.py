@@ -78,6 +78,7 @@ def _day_window(meaning: str, today: date) -> tuple[date, date] | None:
         return saturday, saturday + timedelta(days=1)
     if kind.startswith("weekday."):
         day = _next_weekday(today, int(kind.split(".")[1]))
+        day = day + timedelta(days=7) if day == today else day  # "jeudi" on a Thursday: next
         return day, day
     return None
 
