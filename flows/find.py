@@ -89,13 +89,15 @@ def start_search(turn: Turn, heard: Heard | None = None) -> Outcome:
     if turn.ctx.directory.balance(turn.who.id).available <= 0:
         return no_voucher(turn)
     heard = heard if heard is not None else turn.heard
-    search = {
+    search: dict[str, Any] = {
         "point": None,
         "topic": heard.topic,
         "when": heard.when.to_json() if heard.when else None,
         "shown": [],
     }
     points = named_places(turn, heard)
+    if heard.near_me and points:
+        search["home"] = True
     if points is None and turn.who.commune:
         home = turn.ctx.directory.resolve_place(turn.who.commune)[:1]
         if home:

@@ -35,9 +35,9 @@ INTENT_ORDER = (
     "human",
     "help",
     "find",
+    "where",
     "bookings",
     "balance",
-    "where",
     "coming",
 )
 _SMALL = ("yes", "no", "more", "back", "menu")
@@ -71,6 +71,8 @@ class Heard:
     def intent(self) -> str | None:
         """The main request, if any: the intent with most hits, ties in INTENT_ORDER."""
         found = [i for i in INTENT_ORDER if self.has(f"intent.{i}")]
+        if not found and self.topic and not self.has("intent.no"):
+            return "find"  # "un cours de telephone": a topic alone asks for a session
         if not found:
             return None
         if "find" in found or self.topic or self.when:
