@@ -38,7 +38,8 @@ __all__ = [
 
 PAGE = 2  # two sessions and 'other dates' fit one SMS
 MAX_PLACES = 6
-CANDIDATES = 40  # slots read per search: enough for three pages after the day filter
+CANDIDATES = 40  # slots read per search: enough for a few pages
+CANDIDATES_FOR_A_DAY = 200  # with a day named, the nearest 40 may all fall on other days
 BANDS_KM = (2.0, 5.0, 10.0, 20.0)  # within a band, the soonest session comes first
 # The SPEC's topic keys have a short label in the catalogs ("topic.email").
 KNOWN_TOPICS = frozenset(
@@ -255,7 +256,8 @@ def _page(candidates: list[SlotView]) -> list[SlotView]:
 def show_slots(turn: Turn, search: dict[str, Any], before: list[Reply] | None = None) -> Outcome:
     """Shows up to three slots near the point (and 'more'); asks which one."""
     point, topic = search["point"], search["topic"]
-    found = turn.ctx.directory.nearest_slots(point[1], point[2], topic, 0, CANDIDATES)
+    wanted = CANDIDATES_FOR_A_DAY if search.get("when") else CANDIDATES
+    found = turn.ctx.directory.nearest_slots(point[1], point[2], topic, 0, wanted)
     notes = list(before or [])
     if topic and not found and not search["shown"]:
         found = turn.ctx.directory.nearest_slots(point[1], point[2], None, 0, CANDIDATES)
