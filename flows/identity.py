@@ -7,6 +7,7 @@ the same answer. Five wrong codes lock the address for 15 minutes; the lock live
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta
 
@@ -29,6 +30,20 @@ MAX_FAILURES = 5
 LOCK_TIME = timedelta(minutes=15)
 _BOOKLET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{2,29}$")
 _CODE = re.compile(r"^[A-Za-z0-9-]{1,16}$")
+_LABEL_WORDS = {
+    "code",
+    "numero",
+    "numéro",
+    "n°",
+    "no",
+    "number",
+    "chequier",
+    "chéquier",
+    "booklet",
+    "et",
+    "and",
+    "le",
+}
 
 
 def welcome(turn: Turn) -> Outcome:
@@ -51,13 +66,34 @@ def _looks_like_booklet(text: str) -> bool:
     return bool(_BOOKLET.match(text)) and any(char.isdigit() for char in text)
 
 
-def on_ask_booklet(turn: Turn) -> Outcome:
-    """Reads the booklet number (or 'number code' in one message), then asks the code."""
-    parts = turn.text.split()
+def _looks_like_code(text: str) -> bool:
+    """A verification code is short and has no letters of a booklet prefix ("PN")."""
+    return bool(_CODE.match(text)) and len(text) <= 8 and text.isdigit()
+
+
+def _pair(turn: Turn) -> tuple[str, str] | None:
+    """'PN-0001 1234', 'pn 0001 code 1234': the booklet number and the code, in one message."""
+    parts = [p for p in re.split(r"[\s,;:]+", turn.text.strip()) if p]
+    parts = [p for p in parts if p.lower() not in _LABEL_WORDS]
+    if len(parts) == 3 and parts[0].isalpha() and parts[1].isdigit():
+        parts = [parts[0] + parts[1], parts[2]]  # "PN 0001 1234"
     if len(parts) == 2 and _looks_like_booklet(parts[0]) and _CODE.match(parts[1]):
-        return check_code(turn, parts[0].upper(), parts[1])
-    number = "".join(parts).upper()
-    if _looks_like_booklet(number):
+        return parts[0].upper(), parts[1]
+    return None
+
+
+def on_ask_booklet(turn: Turn) -> Outcome:
+    """Reads the booklet number (or 'number code' in one message), then asks the code.
+    After a wrong pair, a lone code is checked with the number given before."""
+    pair = _pair(turn)
+    if pair:
+        return check_code(turn, *pair)
+    typed = "".join(turn.text.split())
+    previous = str(turn.data.get("number", ""))
+    if previous and _looks_like_code(typed):
+        return check_code(turn, previous, typed)
+    number = typed.upper()
+    if _looks_like_booklet(number) and not _looks_like_code(typed):
         return Outcome(State.ASK_CODE, [Reply("identity.ask_code")], data={"number": number})
     if turn.fresh:
         return welcome(turn)
@@ -70,6 +106,9 @@ def on_ask_code(turn: Turn) -> Outcome:
     number = str(turn.data.get("number", ""))
     if not number:
         return ask_booklet(turn)
+    pair = _pair(turn)
+    if pair:
+        return check_code(turn, *pair)
     if not _CODE.match(code):
         return Outcome(State.ASK_CODE, [Reply("identity.ask_code_again")], data=turn.data)
     return check_code(turn, number, code)
@@ -85,7 +124,9 @@ def check_code(turn: Turn, number: str, code: str) -> Outcome:
     if failures >= MAX_FAILURES:
         turn.lock["until"] = (turn.now + LOCK_TIME).isoformat()
         return locked(turn)
-    return ask_booklet(turn, "identity.wrong")
+    outcome = ask_booklet(turn, "identity.wrong")
+    outcome.data = {"number": number}  # a lone code next is tried with this number
+    return outcome
 
 
 def locked_until(lock: dict[str, object], now: datetime) -> datetime | None:
@@ -105,7 +146,8 @@ def locked_until(lock: dict[str, object], now: datetime) -> datetime | None:
 def locked(turn: Turn) -> Outcome:
     """Says when the address may try again; asks nothing."""
     until = locked_until(turn.lock, turn.now) or turn.now + LOCK_TIME
-    return Outcome(State.ASK_BOOKLET, [Reply("identity.locked", {"until_time": until})])
+    minutes = max(1, math.ceil((until - turn.now).total_seconds() / 60))
+    return Outcome(State.ASK_BOOKLET, [Reply("identity.locked", {"minutes": minutes})])
 
 
 def on_contact(turn: Turn, contact: Contact) -> Outcome:

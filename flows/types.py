@@ -11,12 +11,16 @@ step's replies instead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from flows.lexicon import EMPTY_LEXICON, Lexicon
 
 __all__ = [
     "Balance",
     "BeneficiaryView",
+    "BookingNotice",
     "BookingView",
     "CancelBooking",
     "Choice",
@@ -108,6 +112,7 @@ class BeneficiaryView:
     language: str = "fr"
     reminders_enabled: bool = True
     opted_out: bool = False
+    commune: str | None = None  # home commune's name: "près de chez moi"
 
 
 @dataclass(frozen=True)
@@ -213,6 +218,18 @@ class FlowSettings:
     cancel_cutoff: timedelta = timedelta(hours=2)
     sms_two_way: bool = True
     languages: tuple[str, ...] = ("fr", "en")
+    lexicon: Lexicon = EMPTY_LEXICON  # config/lexicon/*.json, loaded by bot/
+    timezone: tzinfo = field(default_factory=lambda: ZoneInfo("Europe/Paris"))
+
+
+@dataclass(frozen=True)
+class BookingNotice:
+    """The last message we sent this address about one booking (a reminder, a changed slot):
+    replies like "c ou" or "je pourrai pas venir" are about it for a day.
+    `{"booking_id": 3, "sent_at": "2025-02-05T14:00:00+00:00"}`"""
+
+    booking_id: int
+    sent_at: datetime
 
 
 @dataclass(frozen=True)
@@ -225,6 +242,7 @@ class Ctx:
     beneficiary: BeneficiaryView | None
     directory: Directory
     settings: FlowSettings = field(default_factory=FlowSettings)
+    notice: BookingNotice | None = None
 
 
 # ---------------------------------------------------------------- effects (commands)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from config.reference import communes
 from flows.types import (
     Balance,
     BeneficiaryView,
@@ -78,6 +80,11 @@ def link_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@cache
+def _commune_names() -> dict[str, str]:
+    return {commune.insee: commune.name for commune in communes()}
+
+
 def beneficiary_view(row: Beneficiary) -> BeneficiaryView:
     return BeneficiaryView(
         id=row.id or 0,
@@ -85,6 +92,7 @@ def beneficiary_view(row: Beneficiary) -> BeneficiaryView:
         language=row.language,
         reminders_enabled=row.reminders_enabled,
         opted_out=row.opted_out,
+        commune=_commune_names().get(row.commune_insee or ""),
     )
 
 

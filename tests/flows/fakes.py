@@ -109,6 +109,7 @@ POINTS = {
     "saint martin d'heres": [PlacePoint("Saint-Martin-d'Hères", 45.1672, 5.7653)],
     "teisseire": [PlacePoint("Teisseire", 45.1680, 5.7370)],
     "le gua": [PlacePoint("Le Gua", 45.0160, 5.6120)],
+    "fontaine": [PlacePoint("Fontaine", 45.1928, 5.6856)],
     "38120": [
         PlacePoint("Saint-Égrève", 45.2330, 5.6830),
         PlacePoint("Le Fontanil-Cornillon", 45.2530, 5.6650),
@@ -200,6 +201,26 @@ def _holders() -> dict[int, Holder]:
             "tok-mary",
             available=0,
             expiry=None,
+        ),
+        Holder(
+            BeneficiaryView(11, "Fatou", commune="Grenoble"),
+            "PN-0011",
+            "2468",
+            "+33600000011",
+            "tok-fatou",
+            available=3,
+            reserved=1,
+            bookings={211: 105},
+        ),
+        Holder(
+            BeneficiaryView(12, "Kemal", language="en", commune="Échirolles"),
+            "PN-0012",
+            "1357",
+            "+33600000012",
+            "tok-kemal",
+            available=2,
+            reserved=1,
+            bookings={212: 106},
         ),
     ]
     return {holder.view.id: holder for holder in holders}

@@ -117,7 +117,7 @@ def test_damaged_state_restarts(state: object) -> None:
 def test_state_json_shape() -> None:
     session = Session(beneficiary=7)
     step = handle(None, Text("2"), session.ctx())
-    assert set(step.state) == {"step", "data", "at", "language", "lock", "opted_out"}
+    assert set(step.state) == {"v", "step", "data", "at", "language", "lock", "opted_out"}
     assert step.state["at"] == session.now.isoformat()
     assert step.state["language"] == "fr"
 
