@@ -8,14 +8,14 @@ production database: this account is an admin.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from storage.models import Staff
-from storage.staff import audit, create_staff, hash_token
+from storage.staff import CLI_ADMIN, audit, create_staff
+from storage.staff_tokens import new_token
 
 __all__ = ["DEMO_ADMIN_NAME", "demo_admin_token"]
 
@@ -31,9 +31,7 @@ def demo_admin_token(session: Session, *, now: datetime) -> str:
         member, token = create_staff(
             session, name=DEMO_ADMIN_NAME, role="admin", place_ids=[], now=now
         )
+        audit(session, actor="cli", action="staff.demo_token", record=f"staff:{member.id}", now=now)
     else:
-        token = secrets.token_urlsafe(32)
-        member.token_hash = hash_token(token)
-    session.flush()
-    audit(session, actor="cli", action="staff.demo_token", record=f"staff:{member.id}", now=now)
+        token = new_token(session, member=member, by=CLI_ADMIN, now=now)
     return token

@@ -4,13 +4,14 @@ coordinator token that really signs in (and the previous one stops working)."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
 from storage.db import create_db_engine, unit_of_work
-from storage.staff import authenticate_token
+from storage.staff_tokens import TokenRefused, check_token
 
 TOKEN = re.compile(r"token: (\S+)")
 
@@ -36,7 +37,8 @@ def test_demo_prints_a_summary_the_console_and_a_working_admin_token(
     old, new = TOKEN.search(first).group(1), TOKEN.search(second).group(1)  # type: ignore[union-attr]
     engine = create_db_engine(database_url)
     with unit_of_work(engine) as session:
-        admin = authenticate_token(session, token=new)
-        assert admin is not None and admin.is_admin
-        assert authenticate_token(session, token=old) is None
+        admin = check_token(session, token=new, now=datetime.now(UTC), ttl=timedelta(days=90))
+        assert admin.is_admin
+        with pytest.raises(TokenRefused):
+            check_token(session, token=old, now=datetime.now(UTC), ttl=timedelta(days=90))
     engine.dispose()
