@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -74,6 +75,12 @@ class Settings(BaseSettings):
     )
     sms_daily_cap: int = Field(5000, ge=0, validation_alias=_env("SMS_DAILY_CAP"))
     retention_days: int = Field(180, ge=1, validation_alias=_env("RETENTION_DAYS"))
+    # Key of the hashes that stand for unknown phone numbers and chats in the audit log. Unset:
+    # a random key per process (names then match only within one run); set it to follow one
+    # address across restarts and workers. Never stored in the database.
+    pseudonym_secret: str = Field(
+        default_factory=lambda: secrets.token_hex(32), validation_alias=_env("PSEUDONYM_SECRET")
+    )
 
     @field_validator("database_url", "test_database_url")
     @classmethod

@@ -18,6 +18,7 @@ from sqlalchemy import exists, or_, select
 from sqlmodel import Session
 
 from flows.gsm7 import sms_segments, to_gsm7
+from storage.address_history import remember_address
 from storage.imports import import_beneficiaries
 from storage.models import (
     AuditEntry,
@@ -151,6 +152,7 @@ def change_phone(
     )
     if other is not None:
         raise StaffRefused("conflict", "phone: already the number of another beneficiary")
+    remember_address(session, beneficiary_id=beneficiary_id, address=person.phone, now=now)
     person.phone = number
     session.flush()
     _audit(session, staff, "beneficiary.change_phone", beneficiary_id, now)
