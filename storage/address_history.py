@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from storage.models import AddressHistory, Beneficiary
 
-__all__ = ["addresses_ever_held", "holders_of", "remember_address"]
+__all__ = ["addresses_ever_held", "held_by_others_now", "holders_of", "remember_address"]
 
 TELEGRAM_PREFIX = "tg:"
 _history = AddressHistory.__table__  # type: ignore[attr-defined]
@@ -64,3 +64,19 @@ def holders_of(session: Session, *, address: str) -> list[int]:
             )
         )
     )
+
+
+def held_by_others_now(session: Session, *, beneficiary_id: int, addresses: list[str]) -> set[str]:
+    """Those of `addresses` that another (not erased) person holds today: their messages from
+    now on, their STOP, are that person's."""
+    phones = [a for a in addresses if not a.startswith(TELEGRAM_PREFIX)]
+    chats = [int(a[len(TELEGRAM_PREFIX) :]) for a in addresses if a.startswith(TELEGRAM_PREFIX)]
+    rows = session.execute(
+        select(Beneficiary.phone, Beneficiary.telegram_chat_id).where(
+            Beneficiary.id != beneficiary_id,
+            Beneficiary.erased_at.is_(None),  # type: ignore[union-attr]
+            or_(Beneficiary.phone.in_(phones), Beneficiary.telegram_chat_id.in_(chats)),  # type: ignore[union-attr]
+        )
+    ).all()
+    held = {phone for phone, _ in rows if phone in phones}
+    return held | {f"{TELEGRAM_PREFIX}{chat}" for _, chat in rows if chat in chats}

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import String, cast, delete, or_, select, update
 from sqlmodel import Session
 
-from storage.address_history import TELEGRAM_PREFIX, addresses_ever_held
+from storage.address_history import TELEGRAM_PREFIX, addresses_ever_held, held_by_others_now
 from storage.models import (
     AddressHistory,
     AddressOptOut,
@@ -109,16 +109,7 @@ def _forget_messages(
 def _forget_opt_outs(session: Session, beneficiary_id: int, addresses: list[str]) -> None:
     """A STOP kept for an address leaves with the person, unless someone else holds it now
     (then it is theirs). The erased person is opted out and no longer reachable anyway."""
-    phones = [a for a in addresses if not a.startswith(TELEGRAM_PREFIX)]
-    chats = [int(c) for c in _chat_ids(addresses)]
-    others = session.execute(
-        select(Beneficiary.phone, Beneficiary.telegram_chat_id).where(
-            Beneficiary.id != beneficiary_id,
-            Beneficiary.erased_at.is_(None),  # type: ignore[union-attr]
-            or_(Beneficiary.phone.in_(phones), Beneficiary.telegram_chat_id.in_(chats)),  # type: ignore[union-attr]
-        )
-    ).all()
-    kept = {p for p, _ in others if p} | {f"{TELEGRAM_PREFIX}{c}" for _, c in others if c}
+    kept = held_by_others_now(session, beneficiary_id=beneficiary_id, addresses=addresses)
     mine = [a for a in addresses if a not in kept]
     session.execute(delete(AddressOptOut).where(AddressOptOut.address.in_(mine)))
 

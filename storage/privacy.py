@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlmodel import Session, SQLModel
 
-from storage.address_history import addresses_ever_held
+from storage.address_history import addresses_ever_held, held_by_others_now
 from storage.erasure import ERASED_NAME, erase_beneficiary
 from storage.models import (
     AddressHistory,
@@ -37,7 +37,10 @@ def export_beneficiary(session: Session, *, beneficiary_id: int) -> dict[str, An
     person = session.get(Beneficiary, beneficiary_id)
     if person is None:
         raise LookupError(f"no beneficiary {beneficiary_id}")
-    addresses = addresses_ever_held(session, beneficiary_id=beneficiary_id)
+    # An old number now someone else's: their messages are not this person's to read.
+    held = addresses_ever_held(session, beneficiary_id=beneficiary_id)
+    others = held_by_others_now(session, beneficiary_id=beneficiary_id, addresses=held)
+    addresses = [a for a in held if a not in others]
     booklets = session.scalars(
         select(Booklet).where(Booklet.beneficiary_id == beneficiary_id)
     ).all()

@@ -3,16 +3,21 @@ changed; the migration fills it from today's addresses and renames old audit act
 
 from __future__ import annotations
 
+import json
+
 from alembic import command
 from sqlalchemy import text
 from sqlmodel import Session
 
 from storage.address_history import addresses_ever_held, holders_of
 from storage.beneficiaries_admin import change_phone
+from storage.conversations import record_inbound
 from storage.db import create_db_engine, unit_of_work
 from storage.identity import link_address
 from storage.imports import import_beneficiaries
 from storage.migrate import alembic_config
+from storage.opt_outs import address_opted_out, record_address_opt_out
+from storage.privacy import erase_beneficiary, export_beneficiary
 from storage.staff import CLI_ADMIN
 from tests import factories
 from tests.factories import NOW
@@ -77,3 +82,20 @@ def test_migration_fills_history_and_renames_audit_actors(database_url: str) -> 
         ("telegram:unidentified", None),
         ("staff:1:Nadia", None),
     ]
+
+
+def test_an_old_number_now_someone_elses_is_not_in_the_export_and_keeps_its_stop(engine) -> None:
+    with unit_of_work(engine) as session:
+        first = factories.beneficiary(session, phone=FIRST)
+        second = factories.beneficiary(session, phone=None)
+        fid, sid = int(first.id), int(second.id)  # type: ignore[arg-type]
+        link_address(session, beneficiary_id=sid, channel="sms", address=FIRST, now=NOW)
+        record_inbound(
+            session, channel="sms", provider_id="SMb", address=FIRST, body="from B", now=NOW
+        )
+        record_address_opt_out(session, channel="sms", address=FIRST, now=NOW)
+        assert "from B" not in json.dumps(export_beneficiary(session, beneficiary_id=fid))
+        assert "from B" in json.dumps(export_beneficiary(session, beneficiary_id=sid))
+        erase_beneficiary(session, beneficiary_id=fid, actor="test", now=NOW)
+        session.commit()
+        assert address_opted_out(session, address=FIRST)  # B's STOP stays
