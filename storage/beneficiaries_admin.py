@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from flows.gsm7 import sms_segments, to_gsm7
 from storage.access import beneficiary_for_staff
+from storage.address_history import remember_address
 from storage.directory import booklet_numbered, link_token_hash
 from storage.imports import import_beneficiaries
 from storage.models import (
@@ -154,6 +155,7 @@ def change_phone(
     )
     if other is not None:
         raise StaffRefused("conflict", "phone: already the number of another beneficiary")
+    remember_address(session, beneficiary_id=beneficiary_id, address=person.phone, now=now)
     old_phone, person.phone = person.phone, number
     session.flush()
     if old_phone != number:

@@ -7,8 +7,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from storage.address_history import TELEGRAM_PREFIX, remember_address
 from storage.directory import link_token_hash
 from storage.models import AuditEntry, Beneficiary, HelpRequest, OutboundMessage
+from storage.pseudonyms import beneficiary_actor
 
 __all__ = [
     "beneficiary_for_address",
@@ -19,8 +21,6 @@ __all__ = [
     "spend_link_token",
     "telegram_chat_id",
 ]
-
-TELEGRAM_PREFIX = "tg:"
 
 
 def telegram_chat_id(address: str) -> int | None:
@@ -42,17 +42,24 @@ def beneficiary_for_address(session: Session, *, channel: str, address: str) -> 
 def link_address(
     session: Session, *, beneficiary_id: int, channel: str, address: str, now: datetime
 ) -> None:
-    """Attach the address to the beneficiary, taking it from anyone who had it before."""
+    """Attach the address to the beneficiary, taking it from anyone who had it before.
+
+    The history keeps the address for the one who loses it and the one who gets it, and the
+    address this one had on the channel before, so that erasure reaches all of them."""
     chat_id = telegram_chat_id(address)
+    column = Beneficiary.telegram_chat_id if chat_id is not None else Beneficiary.phone
+    held = chat_id if chat_id is not None else address
+    for previous in session.scalars(select(Beneficiary.id).where(column == held)).all():
+        remember_address(session, beneficiary_id=previous, address=address, now=now)
+    replaced = session.scalar(select(column).where(Beneficiary.id == beneficiary_id))
+    if replaced is not None and chat_id is not None:
+        replaced = f"{TELEGRAM_PREFIX}{replaced}"
+    remember_address(session, beneficiary_id=beneficiary_id, address=replaced, now=now)
+    remember_address(session, beneficiary_id=beneficiary_id, address=address, now=now)
+    session.execute(update(Beneficiary).where(column == held).values({column: None}))
     if chat_id is not None:
-        session.execute(
-            update(Beneficiary)
-            .where(Beneficiary.telegram_chat_id == chat_id)
-            .values(telegram_chat_id=None)
-        )
         values: dict[str, object] = {"telegram_chat_id": chat_id, "telegram_unreachable": False}
     else:
-        session.execute(update(Beneficiary).where(Beneficiary.phone == address).values(phone=None))
         values = {"phone": address}
     session.execute(
         update(Beneficiary)
@@ -61,7 +68,7 @@ def link_address(
     )
     session.add(
         AuditEntry(
-            actor=f"{channel}:{address}",
+            actor=beneficiary_actor(beneficiary_id),  # never the phone number or chat id
             action="link_address",
             record=f"beneficiary:{beneficiary_id}",
             at=now,

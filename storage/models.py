@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 from storage.types import UTCDateTime
 
 __all__ = [
+    "AddressHistory",
     "AddressOptOut",
     "AuditEntry",
     "Beneficiary",
@@ -303,3 +304,16 @@ class ConsoleSession(SQLModel, table=True):
     csrf: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=_at())
     expires_at: datetime = Field(sa_column=_at(index=True))
+
+
+class AddressHistory(SQLModel, table=True):
+    """A phone number or Telegram chat a beneficiary has held, kept so that erasing the person
+    reaches the messages and conversations of every address they ever had (not only today's)."""
+
+    __table_args__ = (UniqueConstraint("beneficiary_id", "address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    beneficiary_id: int = Field(foreign_key="beneficiary.id", index=True)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=64, index=True)
+    since: datetime = Field(sa_column=_at())

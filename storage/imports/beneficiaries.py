@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from storage.address_history import remember_address
 from storage.geo import PlaceResolver, default_resolver
 from storage.imports.booklet_rows import (
     BENEFICIARY_COLUMNS,
@@ -124,6 +125,10 @@ class _BeneficiaryImport:
         if data.commune_insee:
             values["commune_insee"] = data.commune_insee
         if holder.phone != data.phone:
+            if holder.id is not None:  # the old number stays reachable by erasure
+                remember_address(
+                    self.session, beneficiary_id=holder.id, address=holder.phone, now=self.now
+                )
             self.by_phone.pop(holder.phone or "", None)
             self.by_phone[data.phone] = holder
             if holder.id is not None:
