@@ -18,6 +18,7 @@ __all__ = [
     "is_more",
     "match_label",
     "normalize",
+    "opt_out_request",
     "parse_number",
     "parse_yes_no",
 ]
@@ -128,6 +129,13 @@ def global_word(norm: str) -> Global | None:
             if candidate in forms:
                 return word
     return None
+
+
+def opt_out_request(text: str) -> bool | None:
+    """True for STOP and its variants, False for START, None otherwise: the edges honour these
+    before any flood limit, with the same words the conversation knows."""
+    word = global_word(normalize(text))
+    return {Global.STOP: True, Global.START: False}.get(word) if word else None
 
 
 def parse_number(norm: str) -> int | None:

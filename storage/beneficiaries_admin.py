@@ -29,6 +29,7 @@ from storage.models import (
     Place,
     Slot,
 )
+from storage.opt_outs import honour_address_opt_outs
 from storage.outbox import enqueue
 from storage.phones import InvalidPhone, normalize_phone
 from storage.reminders import PERSON_COLUMNS, Person, choose_address
@@ -153,6 +154,7 @@ def change_phone(
         raise StaffRefused("conflict", "phone: already the number of another beneficiary")
     person.phone = number
     session.flush()
+    honour_address_opt_outs(session, beneficiary_ids=[beneficiary_id])
     _audit(session, staff, "beneficiary.change_phone", beneficiary_id, now)
     return person
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from flows.types import (
     SlotView,
     TopicView,
 )
+from storage.booklet_guard import check_booklet_code
 from storage.geo import PlaceResolver
 from storage.models import (
     Beneficiary,
@@ -139,6 +139,8 @@ class DatabaseDirectory:
         return [TopicView(key=t.key, labels={"fr": t.label_fr, "en": t.label_en}) for t in rows]
 
     def find_booklet(self, number: str, code: str) -> BeneficiaryView | None:
+        """The holder when the code opens the booklet; a wrong code counts against the booklet
+        and a locked booklet refuses every code (storage.booklet_guard)."""
         row = self.session.execute(
             select(Booklet, Beneficiary)
             .join(Beneficiary, Beneficiary.id == Booklet.beneficiary_id)  # type: ignore[arg-type]
@@ -147,9 +149,11 @@ class DatabaseDirectory:
         if row is None:
             return None
         booklet, holder = row
-        if not hmac.compare_digest(booklet.verification_code.strip(), code.strip()):
+        if holder.erased_at is not None:
             return None
-        return beneficiary_view(holder) if holder.erased_at is None else None
+        if not check_booklet_code(self.session, booklet=booklet, code=code, now=self.now):
+            return None
+        return beneficiary_view(holder)
 
     def beneficiary_by_phone(self, phone: str) -> BeneficiaryView | None:
         row = self.session.scalar(select(Beneficiary).where(Beneficiary.phone == phone))

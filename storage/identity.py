@@ -8,11 +8,13 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from storage.models import AuditEntry, Beneficiary, HelpRequest, OutboundMessage
+from storage.opt_outs import honour_address_opt_outs
 
 __all__ = [
     "beneficiary_for_address",
     "leave_help_request",
     "link_address",
+    "linked_address",
     "opt_out_by_provider_id",
     "set_beneficiary_flags",
     "telegram_chat_id",
@@ -37,10 +39,22 @@ def beneficiary_for_address(session: Session, *, channel: str, address: str) -> 
     return session.scalar(query.where(Beneficiary.erased_at.is_(None)))  # type: ignore[union-attr]
 
 
+def linked_address(session: Session, *, beneficiary_id: int, channel: str) -> str | None:
+    """The beneficiary's current address on a channel (phone, or `tg:<chat>`)."""
+    person = session.get(Beneficiary, beneficiary_id)
+    if person is None:
+        return None
+    if channel == "telegram":
+        chat = person.telegram_chat_id
+        return f"{TELEGRAM_PREFIX}{chat}" if chat is not None else None
+    return person.phone
+
+
 def link_address(
     session: Session, *, beneficiary_id: int, channel: str, address: str, now: datetime
 ) -> None:
-    """Attach the address to the beneficiary, taking it from anyone who had it before."""
+    """Attach the address to the beneficiary, taking it from anyone who had it before; an
+    address that said STOP makes them opted out (storage.opt_outs)."""
     chat_id = telegram_chat_id(address)
     if chat_id is not None:
         session.execute(
@@ -66,6 +80,7 @@ def link_address(
         )
     )
     session.flush()
+    honour_address_opt_outs(session, beneficiary_ids=[beneficiary_id])
 
 
 def set_beneficiary_flags(session: Session, *, beneficiary_id: int, **flags: object) -> None:
