@@ -14,7 +14,7 @@ import hmac
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from config.catalogs import load_staff_texts
@@ -26,6 +26,7 @@ from storage.reminder_texts import (
     enqueue_rows,
     reminder_row,
 )
+from storage.staff import StaffIdentity, StaffRefused, actor_of, audit
 
 __all__ = [
     "MAX_WRONG_CODES",
@@ -128,13 +129,25 @@ def tell_previous_address(
     )
 
 
-def unlock_booklet(session: Session, *, number: str) -> Booklet | None:
-    """Staff: the booklet accepts codes again, its failure count back to zero."""
-    booklet = session.scalar(select(Booklet).where(Booklet.number == number.strip().upper()))
+def unlock_booklet(
+    session: Session, *, staff: StaffIdentity, number: str, now: datetime
+) -> Booklet:
+    """Staff (admins): the booklet accepts codes again, its failure count back to zero."""
+    if not staff.is_admin:
+        raise StaffRefused("forbidden", "only an admin may unlock a booklet")
+    wanted = number.strip().upper()
+    booklet = session.scalar(select(Booklet).where(func.upper(Booklet.number) == wanted))
     if booklet is None:
-        booklet = session.scalar(select(Booklet).where(Booklet.number == number.strip()))
-    if booklet is None:
-        return None
+        raise StaffRefused("not_found", f"no booklet {wanted}")
+    was_locked = booklet.locked_at is not None
     booklet.locked_at, booklet.failed_codes = None, 0
     session.flush()
+    audit(
+        session,
+        actor=actor_of(staff),
+        action="booklet.unlock",
+        record=f"booklet:{booklet.id}",
+        now=now,
+        detail="was locked" if was_locked else "was not locked",
+    )
     return booklet
