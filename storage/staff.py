@@ -80,12 +80,17 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_RECORD_ID = 2**31 - 1  # the largest id the databases' INTEGER columns hold
+
+
 def create_staff(
     session: Session, *, name: str, role: str, place_ids: list[int], now: datetime
 ) -> tuple[Staff, str]:
     """A new staff member and their API token (shown once, stored hashed)."""
     if role not in {"admin", "advisor"}:
         raise ValueError("role must be admin or advisor")
+    if any(not 1 <= place <= MAX_RECORD_ID for place in place_ids):
+        raise StaffRefused("invalid", f"place ids are between 1 and {MAX_RECORD_ID}")
     token = secrets.token_urlsafe(32)
     member = Staff(
         name=name,
