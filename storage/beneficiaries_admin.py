@@ -33,6 +33,7 @@ from storage.models import (
     Place,
     Slot,
 )
+from storage.opt_outs import honour_address_opt_outs
 from storage.outbox import enqueue
 from storage.phone_notices import tell_old_phone
 from storage.phones import InvalidPhone, normalize_phone
@@ -158,6 +159,7 @@ def change_phone(
     remember_address(session, beneficiary_id=beneficiary_id, address=person.phone, now=now)
     old_phone, person.phone = person.phone, number
     session.flush()
+    honour_address_opt_outs(session, beneficiary_ids=[beneficiary_id])
     if old_phone != number:
         tell_old_phone(
             session,

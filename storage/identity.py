@@ -10,12 +10,14 @@ from sqlmodel import Session
 from storage.address_history import TELEGRAM_PREFIX, remember_address
 from storage.directory import link_token_hash
 from storage.models import AuditEntry, Beneficiary, HelpRequest, OutboundMessage
+from storage.opt_outs import honour_address_opt_outs
 from storage.pseudonyms import beneficiary_actor
 
 __all__ = [
     "beneficiary_for_address",
     "leave_help_request",
     "link_address",
+    "linked_address",
     "opt_out_by_provider_id",
     "set_beneficiary_flags",
     "spend_link_token",
@@ -39,10 +41,22 @@ def beneficiary_for_address(session: Session, *, channel: str, address: str) -> 
     return session.scalar(query.where(Beneficiary.erased_at.is_(None)))  # type: ignore[union-attr]
 
 
+def linked_address(session: Session, *, beneficiary_id: int, channel: str) -> str | None:
+    """The beneficiary's current address on a channel (phone, or `tg:<chat>`)."""
+    person = session.get(Beneficiary, beneficiary_id)
+    if person is None:
+        return None
+    if channel == "telegram":
+        chat = person.telegram_chat_id
+        return f"{TELEGRAM_PREFIX}{chat}" if chat is not None else None
+    return person.phone
+
+
 def link_address(
     session: Session, *, beneficiary_id: int, channel: str, address: str, now: datetime
 ) -> None:
-    """Attach the address to the beneficiary, taking it from anyone who had it before.
+    """Attach the address to the beneficiary, taking it from anyone who had it before; an
+    address that said STOP makes them opted out (storage.opt_outs).
 
     The history keeps the address for the one who loses it and the one who gets it, and the
     address this one had on the channel before, so that erasure reaches all of them."""
@@ -75,6 +89,7 @@ def link_address(
         )
     )
     session.flush()
+    honour_address_opt_outs(session, beneficiary_ids=[beneficiary_id])
 
 
 def spend_link_token(session: Session, *, beneficiary_id: int, token: str, now: datetime) -> bool:

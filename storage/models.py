@@ -22,6 +22,7 @@ __all__ = [
     "ConsoleSession",
     "Conversation",
     "HelpRequest",
+    "InboundCount",
     "InboundMessage",
     "OutboundMessage",
     "OutboundStatus",
@@ -92,6 +93,10 @@ class Booklet(SQLModel, table=True):
     verification_code: str = Field(max_length=16)
     beneficiary_id: int = Field(foreign_key="beneficiary.id", index=True)
     issued_at: datetime = Field(sa_column=_at())
+    # Wrong codes typed for this booklet by anyone, since the last right one or unlock; at
+    # the limit the booklet is locked (storage.booklet_guard) until staff unlock it.
+    failed_codes: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    locked_at: datetime | None = Field(default=None, sa_column=_at(nullable=True))
 
 
 class Voucher(SQLModel, table=True):
@@ -317,3 +322,14 @@ class AddressHistory(SQLModel, table=True):
     channel: str = Field(max_length=16)
     address: str = Field(max_length=64, index=True)
     since: datetime = Field(sa_column=_at())
+
+
+class InboundCount(SQLModel, table=True):
+    """Inbound messages counted per key (an address digest, a beneficiary, the unknown
+    senders of a channel) and fixed window, for the flood limits (storage.abuse)."""
+
+    __table_args__ = (Index("ix_inboundcount_window", "window_start"),)
+
+    key: str = Field(primary_key=True, max_length=64)
+    window_start: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    hits: int = 0

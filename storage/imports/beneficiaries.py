@@ -31,6 +31,7 @@ from storage.imports.csv_reading import (
 )
 from storage.imports.running import apply_changes, fetch_in, mark_seen, run_rows
 from storage.models import Beneficiary, Booklet, Voucher, VoucherStatus
+from storage.opt_outs import honour_address_opt_outs
 from storage.phone_notices import tell_old_phone
 from storage.phones import mask_phone
 
@@ -63,7 +64,9 @@ def import_beneficiaries(
     job = _BeneficiaryImport(
         session, rows, resolver or default_resolver(), now or datetime.now(UTC)
     )
-    return run_rows(session, rows, job.handle, on_progress, after_batch=job.flush)
+    report = run_rows(session, rows, job.handle, on_progress, after_batch=job.flush)
+    honour_address_opt_outs(session, phones=phones(rows))  # STOP said before registration
+    return report
 
 
 class _BeneficiaryImport:
