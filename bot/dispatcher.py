@@ -31,6 +31,7 @@ from bot.providers import Outcome, Provider, SendResult
 from config import Settings
 from storage import outbox
 from storage.db import unit_of_work
+from storage.opt_outs import opted_out_among
 from storage.outbox import Claimed
 
 __all__ = ["DispatchConfig", "DispatchReport", "Dispatcher"]
@@ -154,7 +155,10 @@ class Dispatcher:
         ids = [m.beneficiary_id for m in batch if m.beneficiary_id is not None]
         with unit_of_work(self.engine) as session:
             flags = outbox.recipient_flags(session, ids)
-        return screen(batch, flags, now)
+            stopped = opted_out_among(session, [m.address for m in batch])
+        return screen(
+            batch, flags, now, opted_out_addresses=stopped, sms_regions=self.settings.sms_regions
+        )
 
     def _within_cap(
         self, channel: str, batch: list[Claimed], now: datetime

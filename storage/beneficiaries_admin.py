@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -30,7 +31,7 @@ from storage.models import (
     Slot,
 )
 from storage.outbox import enqueue
-from storage.phones import InvalidPhone, normalize_phone
+from storage.phones import DEFAULT_SMS_REGIONS, InvalidPhone, sendable_phone
 from storage.reminders import PERSON_COLUMNS, Person, choose_address
 from storage.staff import StaffIdentity, StaffRefused, actor_of, audit
 
@@ -106,6 +107,7 @@ def register_beneficiary(
     now: datetime,
     language: str = "fr",
     commune: str | None = None,
+    sms_regions: Iterable[str] = DEFAULT_SMS_REGIONS,
 ) -> Beneficiary:
     """One person with a new booklet and its vouchers, validated like a CSV import row."""
     if session.scalar(select(Booklet.id).where(Booklet.number == booklet_number.strip())):
@@ -124,7 +126,9 @@ def register_beneficiary(
     writer = csv.DictWriter(buffer, fieldnames=list(row), delimiter=";")
     writer.writeheader()
     writer.writerow(row)
-    report = import_beneficiaries(session, buffer.getvalue().splitlines(), now=now)
+    report = import_beneficiaries(
+        session, buffer.getvalue().splitlines(), now=now, sms_regions=sms_regions
+    )
     if report.errors:
         raise StaffRefused("invalid", report.errors[0].reason)
     person = session.scalar(
@@ -138,12 +142,18 @@ def register_beneficiary(
 
 
 def change_phone(
-    session: Session, *, staff: StaffIdentity, beneficiary_id: int, phone: str, now: datetime
+    session: Session,
+    *,
+    staff: StaffIdentity,
+    beneficiary_id: int,
+    phone: str,
+    now: datetime,
+    sms_regions: Iterable[str] = DEFAULT_SMS_REGIONS,
 ) -> Beneficiary:
     """A new phone number (any French or E.164 form), unique among beneficiaries."""
     person = _known(session, staff, beneficiary_id)
     try:
-        number = normalize_phone(phone)
+        number = sendable_phone(phone, sms_regions)
     except InvalidPhone as problem:
         raise StaffRefused("invalid", f"phone: {problem}") from None
     other = session.scalar(
