@@ -36,7 +36,7 @@ from bot.pacing import pacer_for, wave_size
 from bot.providers import Outcome, Provider, SendResult
 from config import Settings
 from storage import outbox
-from storage.db import unit_of_work
+from storage.db import read_only, unit_of_work
 from storage.opt_outs import opted_out_among
 from storage.outbox import Claimed
 
@@ -139,13 +139,13 @@ class Dispatcher:
         )
 
     def _has_due(self, channel: str, now: datetime) -> bool:
-        with unit_of_work(self.engine) as session:
+        with read_only(self.engine) as session:
             return outbox.has_due(session, channel=channel, now=now)
 
     def _sms_left_today(self, now: datetime) -> int:
         local = now.astimezone(self.settings.tz)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        with unit_of_work(self.engine) as session:
+        with read_only(self.engine) as session:
             spent = outbox.segments_sent_since(session, channel="sms", since=midnight)
         return self.settings.sms_daily_cap - spent
 
@@ -165,7 +165,7 @@ class Dispatcher:
     def _screen(self, batch: list[Claimed], now: datetime) -> tuple[list[Claimed], dict[int, str]]:
         """Split the batch into what may go and what is cancelled (id → reason)."""
         ids = [m.beneficiary_id for m in batch if m.beneficiary_id is not None]
-        with unit_of_work(self.engine) as session:
+        with read_only(self.engine) as session:
             flags = outbox.recipient_flags(session, ids)
             stopped = opted_out_among(session, [m.address for m in batch])
         return screen(
