@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from telegram import Bot
@@ -27,6 +28,10 @@ class NoSmsProvider:
         self, address: str, text: str, *, keyboard: list[list[str]] | None = None
     ) -> SendResult:
         return SendResult(Outcome.NOT_CONFIGURED, error="not sent: no SMS provider configured")
+
+    async def find_sent(self, address: str, text: str, *, since: datetime) -> str | None:
+        """Nothing ever leaves: a row caught mid-call by a crash was not sent."""
+        return None
 
 
 class TelegramProvider:

@@ -3,6 +3,7 @@ they receive. Used by the end-to-end tests and by `passnum bench`; never by prod
 
     with FakeTwilio() as twilio:          # twilio.url -> PASSNUM_TWILIO_API_BASE
         ...; twilio.sent  -> [{"To": "+336…", "Body": "…", …}]; twilio.sids -> {"SM…": {…}}
+        # GET …/Messages.json?To=+336… lists what it accepted, newest first, like Twilio
     with FakeTelegram() as telegram:      # telegram.url -> PASSNUM_TELEGRAM_API_BASE
         ...; telegram.calls("sendMessage") -> [{"chat_id": 42, "text": "…", …}]
 """
@@ -13,6 +14,8 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -37,7 +40,13 @@ class _Server:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()
                 kind = self.headers.get("Content-Type", "")
-                status, body, headers = owner.answer(urlparse(self.path).path, raw, kind)
+                self._respond(*owner.answer(urlparse(self.path).path, raw, kind))
+
+            def do_GET(self) -> None:  # noqa: N802
+                url = urlparse(self.path)
+                self._respond(*owner.answer_get(url.path, _fields(url.query, "form")))
+
+            def _respond(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -46,8 +55,6 @@ class _Server:
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
-
-            do_GET = do_POST  # noqa: N815
 
             def log_message(self, *args: Any) -> None:
                 return
@@ -59,7 +66,7 @@ class _Server:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def fail_next(
         self, status: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
@@ -77,6 +84,12 @@ class _Server:
                 return self.failures.pop(0)
             self.requests.append((path, fields))
         return self.handle(path, fields)
+
+    def answer_get(
+        self, path: str, query: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """A GET: by default answered like a POST without a body."""
+        return self.answer(path, "", "")
 
     def handle(
         self, path: str, fields: dict[str, Any]
@@ -101,12 +114,16 @@ def _fields(raw: str, kind: str) -> dict[str, Any]:
 
 
 class FakeTwilio(_Server):
-    """Answers `POST /2010-04-01/Accounts/{sid}/Messages.json` like Twilio does."""
+    """Answers `POST /2010-04-01/Accounts/{sid}/Messages.json` like Twilio does, and the GET of
+    that list (filtered by `To`, newest first). `clock` stamps `date_created` (tests that map
+    wall time onto another day give theirs)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         self._sids = itertools.count(1)
         self.sids: dict[str, dict[str, Any]] = {}  # message sid -> the fields it was sent with
+        self.clock = clock
+        self.accepted: list[dict[str, Any]] = []  # the message resources, oldest first
 
     @property
     def sent(self) -> list[dict[str, Any]]:
@@ -122,22 +139,33 @@ class FakeTwilio(_Server):
         with self.lock:
             self.sids[sid] = fields
         account = path.split("/")[3]
-        return (
-            201,
-            {
-                "sid": sid,
-                "account_sid": account,
-                "to": fields.get("To"),
-                "from": fields.get("From"),
-                "messaging_service_sid": fields.get("MessagingServiceSid"),
-                "body": fields.get("Body"),
-                "status": "queued",
-                "num_segments": "1",
-                "direction": "outbound-api",
-                "uri": f"{path[:-5]}/{sid}.json",
-            },
-            {},
-        )
+        resource = {
+            "sid": sid,
+            "account_sid": account,
+            "to": fields.get("To"),
+            "from": fields.get("From"),
+            "messaging_service_sid": fields.get("MessagingServiceSid"),
+            "body": fields.get("Body"),
+            "status": "queued",
+            "num_segments": "1",
+            "direction": "outbound-api",
+            "date_created": formatdate(self.clock(), usegmt=True),
+            "uri": f"{path[:-5]}/{sid}.json",
+        }
+        with self.lock:
+            self.accepted.append(resource)
+        return 201, resource, {}
+
+    def answer_get(
+        self, path: str, query: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if not path.endswith("/Messages.json"):
+            return super().answer_get(path, query)
+        with self.lock:
+            found = [m for m in reversed(self.accepted) if m["to"] == query.get("To", m["to"])]
+        size = int(query.get("PageSize") or 50)
+        page = {"messages": found[:size], "page": 0, "page_size": size, "start": 0}
+        return 200, {**page, "uri": path, "first_page_uri": path, "next_page_uri": None}, {}
 
 
 class FakeTelegram(_Server):

@@ -2,8 +2,9 @@
 
 Segments (SPEC section 5): `all`, `unused`, `slot:ID`, `place:ID` (booked on an upcoming slot
 there), `commune:NAME-OR-INSEE`, `topic:KEY` (booked or attended a session of the topic).
-Opted-out and erased people are never in a segment. Advisors may only use `slot:`/`place:`
-segments of their own places. Recipients are one query (100,000 in seconds).
+Opted-out and erased people are never in a segment, nor is anyone whose chosen address said
+STOP (`AddressOptOut`, kept even for numbers unknown when they said it). Advisors may only use
+`slot:`/`place:` segments of their own places. Recipients are one query (100,000 in seconds).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlmodel import Session
 
 from storage.geo import default_resolver
 from storage.models import (
+    AddressOptOut,
     Beneficiary,
     Booking,
     BookingStatus,
@@ -138,9 +140,12 @@ def recipients(
     )
     if language:
         query = query.where(Beneficiary.language == language)
+    # The whole table: it holds the few who said STOP, and an IN list of 100,000 recipients
+    # would exceed SQLite's bound-parameter limit.
+    stopped = set(session.scalars(select(AddressOptOut.address)))
     found = []
     for row in session.execute(query):
         target = choose_address(Person(*row))
-        if target is not None:
+        if target is not None and target[1] not in stopped:
             found.append((row[0], *target))
     return found

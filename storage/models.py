@@ -221,6 +221,8 @@ class OutboundMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_column=_at())
     claimed_until: datetime | None = Field(default=None, sa_column=_at(nullable=True))
+    # When the provider call began; still set on a row in `sending` means "perhaps sent".
+    attempt_started_at: datetime | None = Field(default=None, sa_column=_at(nullable=True))
     not_after: datetime | None = Field(default=None, sa_column=_at(nullable=True))
     provider_id: str | None = Field(default=None, index=True, max_length=64)
     error: str | None = None
