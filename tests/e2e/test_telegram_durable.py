@@ -55,7 +55,7 @@ def test_sigkill_after_the_200s_loses_and_repeats_nothing(database_url: str) -> 
         assert len(_answers(telegram)) < UPDATES, "the kill came before all were answered"
         process, url = serve(env)
         try:
-            wait_for(lambda: set(acknowledged) <= set(_answers(telegram)))
+            wait_for(lambda: set(acknowledged) <= set(_answers(telegram)), timeout=120)
             time.sleep(2)  # time for a second answer, if one were coming
         finally:
             stop(process)
