@@ -84,7 +84,7 @@ def test_a_poison_update_is_marked_failed_and_the_next_is_answered(live_app: Liv
     live_app.telegram_update(_telegram_message(301, 7003, text="/start"))
     live_app.wait_for(lambda: _replies_to(live_app, 7003))
     assert live_app.wait_for(lambda: _status(live_app, 300) == "failed")
-    assert _status(live_app, 301) == "done"
+    assert live_app.wait_for(lambda: _status(live_app, 301) == "done")
     with Session(live_app.engine) as session:
         assert session.get(TelegramUpdate, 300).payload is None, "its personal data is gone"
 
