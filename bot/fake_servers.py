@@ -175,7 +175,9 @@ class FakeTelegram(_Server):
         super().__init__()
         self._message_ids = itertools.count(1)
         self.blocked_chats: set[int] = set()
-        self.pending_updates: list[dict[str, Any]] = []  # handed out by getUpdates (polling)
+        # handed out by getUpdates (polling) until a later call's offset confirms them
+        self.pending_updates: list[dict[str, Any]] = []
+        self.confirmed_offset = 0  # the highest offset a getUpdates call has asked from
 
     def calls(self, method: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -202,12 +204,25 @@ class FakeTelegram(_Server):
         if method == "sendMessage":
             return self._send_message(fields)
         if method == "getUpdates":
-            with self.lock:
-                updates, self.pending_updates = self.pending_updates, []
+            updates = self._get_updates(fields)
             if not updates:
                 time.sleep(0.05)  # a short long-poll
             return 200, {"ok": True, "result": updates}, {}
         return 200, {"ok": True, "result": True}, {}
+
+    def _get_updates(self, fields: dict[str, Any]) -> list[dict[str, Any]]:
+        """Like Telegram: an offset confirms (forgets) every update below it."""
+        offset = fields.get("offset")
+        with self.lock:
+            if offset is not None:
+                self.confirmed_offset = max(self.confirmed_offset, int(offset))
+            self.pending_updates = [
+                update
+                for update in self.pending_updates
+                if not isinstance(update.get("update_id"), int)
+                or update["update_id"] >= self.confirmed_offset
+            ]
+            return list(self.pending_updates)
 
     def _send_message(self, fields: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         chat_id = int(fields.get("chat_id", 0))
