@@ -28,6 +28,12 @@ def on_confirm_slot(turn: Turn) -> Outcome | None:
     """Books the slot on yes; back to the list on no; a new day or place searches again."""
     answer = yes_or_no(turn)
     search = search_of(turn.data)
+    heard = turn.heard
+    if answer is None and heard.small == "more":
+        answer = False  # "un autre", "autre date": back to the list
+    named = heard.topic or heard.when or heard.place_words
+    if answer is None and heard.intent == "find" and not named:
+        answer = True  # "je réserve"
     if answer is None:
         return refine(turn, search) if search["point"] else None
     if not answer:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from rapidfuzz import fuzz, process
 
@@ -39,10 +40,15 @@ INTENT_ORDER = (
     "bookings",
     "balance",
     "coming",
+    "message",
+    "confused",  # "c'est quoi ?", "je comprends pas": help, unless something else is asked
 )
 _SMALL = ("yes", "no", "more", "back", "menu")
 _POSTCODE = re.compile(r"^\d{5}$")
 _EMOJI_ONLY = re.compile(r"^[\W_]+$")
+_SPLIT_POSTCODE = re.compile(r"\b(\d{2}) (\d{3})\b")  # "38 000", as dictated or typed
+# What may go with a numbered choice: "je prends le 1", "le premier svp", "oui le 2 merci".
+_AROUND_NUMBER = frozenset({"filler", "prep", "lang.fr", "lang.en", "ack", "thanks", "intent.yes"})
 
 
 @dataclass(frozen=True)
@@ -67,20 +73,19 @@ class Heard:
     def has(self, meaning: str) -> bool:
         return meaning in self.meanings
 
-    @property
+    @cached_property
     def intent(self) -> str | None:
-        """The main request, if any: the intent with most hits, ties in INTENT_ORDER."""
-        found = [i for i in INTENT_ORDER if self.has(f"intent.{i}")]
-        if not found and self.topic and not self.has("intent.no"):
-            return "find"  # "un cours de telephone": a topic alone asks for a session
-        if not found:
-            return None
-        if "find" in found or self.topic or self.when:
-            self.meanings.setdefault("intent.find", 0)
-        scores = {i: self.meanings.get(f"intent.{i}", 0) for i in found}
-        if self.topic or self.when or self.place_words:
-            scores["find"] = scores.get("find", 0) + 1 if "find" in scores else 0
+        """The main request, if any: the intent with most hits, ties in INTENT_ORDER.
+        A topic, a day or a place named counts for "find"; a topic alone asks for a session."""
+        scores = {i: self.meanings[f"intent.{i}"] for i in INTENT_ORDER if f"intent.{i}" in self}
+        if not scores:
+            return "find" if self.topic and "intent.no" not in self else None
+        if "find" in scores and (self.topic or self.when or self.place_words):
+            scores["find"] += 1
         return max(scores, key=lambda i: (scores[i], -INTENT_ORDER.index(i)))
+
+    def __contains__(self, meaning: str) -> bool:
+        return meaning in self.meanings
 
     @property
     def small(self) -> str | None:
@@ -96,7 +101,9 @@ class Heard:
         """Thanks, ok, an emoji: nothing asked, nothing named."""
         if self.symbols_only:
             return True
-        if not self.has("ack") or self.rest or self.topic or self.when or self.number:
+        if not (self.has("ack") or self.has("thanks")) or self.rest or self.topic or self.when:
+            return False
+        if self.number:
             return False
         asks = [i for i in INTENT_ORDER if self.has(f"intent.{i}") and i != "coming"]
         return not asks and not self.has("intent.no") and not self.has("intent.more")
@@ -189,6 +196,11 @@ def _read(words: list[str], lexicon: Lexicon) -> _Reading:
     return reading
 
 
+# Words that may sit inside a place name ("Saint-Martin-d'Hères", "Le Pont-de-Claix"); any
+# other known word ends a run ("je suis a grenoble mais je peux aller a echirolles").
+_PLACE_JOINERS = frozenset(
+    {"de", "d", "du", "des", "le", "la", "les", "l", "sur", "en", "saint", "sainte", "et", "sous"}
+)
 _STOPS_PLACE = ("intent.", "topic.", "day.", "part.", "near_me", "month.", "ack", "greeting")
 
 
@@ -203,6 +215,7 @@ def _place_words(words: list[str], reading: _Reading) -> tuple[tuple[str, ...], 
     for index, word in enumerate(words):
         meanings = kind.get(index, frozenset())
         stops = any(m.startswith(_STOPS_PLACE) for m in meanings) and not _POSTCODE.match(word)
+        stops = stops or (bool(meanings) and word not in _PLACE_JOINERS)
         if index in reading.unknown or _POSTCODE.match(word) or (run and not stops):
             run.append(word)
             continue
@@ -245,7 +258,7 @@ def interpret(text: str, lexicon: Lexicon, today: date) -> Heard:
         stripped = text.strip()
         symbols = bool(_EMOJI_ONLY.match(stripped)) and any(ord(c) > 0x2000 for c in stripped)
         return Heard(text, norm, symbols_only=symbols, opt_out=opt_out_intent(text))
-    words = _words(norm, lexicon)
+    words = _words(_SPLIT_POSTCODE.sub(r"\1\2", norm), lexicon)
     reading = _read(words, lexicon)
     meanings: dict[str, int] = {}
     for _, _, found in reading.spans:
@@ -283,8 +296,9 @@ def _number(norm: str, words: list[str], meanings: dict[str, int], reading: _Rea
     found = parse_number(norm)
     if found is not None:
         return found
-    numbers = {m for m in meanings if m.startswith("number.")}
-    others = {m for m in meanings if not m.startswith("number.") and m != "filler"}
-    if len(numbers) == 1 and not reading.unknown and not (others - {"prep", "lang.fr", "lang.en"}):
-        return int(numbers.pop().split(".")[1])
+    numbers = {int(m.split(".")[1]) for m in meanings if m.startswith("number.")}
+    numbers |= {int(w) for w in words if w.isdigit() and len(w) <= 2}
+    others = {m for m in meanings if not m.startswith("number.")} - _AROUND_NUMBER
+    if len(numbers) == 1 and not reading.unknown and not others:
+        return numbers.pop()
     return None
