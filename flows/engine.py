@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flows import account, booking, cancel, find, identity
-from flows.menu import HELP_INTENTS, acknowledge, on_menu, route_intent
+from flows.menu import HELP_INTENTS, acknowledge, asks_after_notice, on_menu, route_intent
 from flows.replies import ask_booklet, back_to_start, menu
 from flows.slips import PENDING, SEARCH_STEPS, about_a_booking, back, hint, offer_resume, on_resume
 from flows.states import LINKED_ONLY, Outcome, State, Turn
@@ -241,7 +241,7 @@ def _linked(turn: Turn, step: State) -> Outcome:
         return hint(turn, step)  # "c'est où ?" about the sessions shown: their question again
     if heard.intent == "message":
         return account.ask_message(turn)
-    if heard.intent in HELP_INTENTS:
+    if heard.intent in HELP_INTENTS and not asks_after_notice(turn):
         return account.start_help(turn, pending)
     routed = route_intent(turn, pending)
     if routed is not None:

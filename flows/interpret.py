@@ -46,6 +46,7 @@ INTENT_ORDER = (
 _SMALL = ("yes", "no", "more", "back", "menu")
 _POSTCODE = re.compile(r"^\d{5}$")
 _EMOJI_ONLY = re.compile(r"^[\W_]+$")
+_CONTRACTION = re.compile(r"(\w)'(t|ll|m|re|ve|d)\b")
 _SPLIT_POSTCODE = re.compile(r"\b(\d{2}) (\d{3})\b")  # "38 000", as dictated or typed
 # What may go with a numbered choice: "je prends le 1", "le premier svp", "oui le 2 merci".
 _AROUND_NUMBER = frozenset({"filler", "prep", "lang.fr", "lang.en", "ack", "thanks", "intent.yes"})
@@ -63,6 +64,8 @@ class Heard:
     number: int | None = None
     rest: tuple[str, ...] = ()
     place_words: tuple[tuple[str, ...], ...] = ()
+    place_said: bool = False  # a run comes after "à", "sur", "vers"… or holds a postcode
+    lead: frozenset[str] = frozenset()  # the meanings of the first words ("non, pas ce jour")
     topic: str | None = None
     when: When | None = None
     near_me: bool = False
@@ -82,6 +85,8 @@ class Heard:
             return "find" if self.topic and "intent.no" not in self else None
         if "find" in scores and (self.topic or self.when or self.place_words):
             scores["find"] += 1
+        if self.topic and set(scores) <= {"help", "confused"}:
+            return "find"  # "besoin d'aide pour ma déclaration d'impôts": a workshop on it
         return max(scores, key=lambda i: (scores[i], -INTENT_ORDER.index(i)))
 
     def __contains__(self, meaning: str) -> bool:
@@ -111,8 +116,8 @@ class Heard:
     @property
     def greeting(self) -> bool:
         """Only a greeting (and politeness): "bonjour", "slt", "hello madame"."""
-        if not self.has("greeting") or self.rest or self.topic or self.when:
-            return False
+        if not self.has("greeting") or len(self.rest) > 2 or self.topic or self.when:
+            return False  # "bonjour c'est Fatou": a name or two may follow
         return self.intent is None and self.number is None and self.small is None
 
 
@@ -139,6 +144,7 @@ def _rewrite(word: str, lexicon: Lexicon) -> tuple[str, ...]:
 
 def _words(norm: str, lexicon: Lexicon) -> list[str]:
     out: list[str] = []
+    norm = _CONTRACTION.sub(r"\1\2", norm)  # "can't", "i'll", "won't" as "cant", "ill", "wont"
     for word in norm.replace("'", " ").split()[:MAX_WORDS]:
         out.extend(_rewrite(word, lexicon))
     return out
@@ -204,19 +210,24 @@ _PLACE_JOINERS = frozenset(
 _STOPS_PLACE = ("intent.", "topic.", "day.", "part.", "near_me", "month.", "ack", "greeting")
 
 
-def _place_words(words: list[str], reading: _Reading) -> tuple[tuple[str, ...], ...]:
-    """Word runs that may name a place: after a place preposition, then unknown runs."""
+def _place_words(words: list[str], reading: _Reading) -> tuple[tuple[tuple[str, ...], ...], bool]:
+    """Word runs that may name a place (unknown words and the words joining them), and
+    whether one was said as a place: after "à", "sur", "vers"…, or with a postcode."""
     kind: dict[int, frozenset[str]] = {}
     for start, size, meanings in reading.spans:
         for offset in range(size):
             kind[start + offset] = meanings
     candidates: list[tuple[str, ...]] = []
     run: list[str] = []
+    said = False
     for index, word in enumerate(words):
         meanings = kind.get(index, frozenset())
         stops = any(m.startswith(_STOPS_PLACE) for m in meanings) and not _POSTCODE.match(word)
         stops = stops or (bool(meanings) and word not in _PLACE_JOINERS)
         if index in reading.unknown or _POSTCODE.match(word) or (run and not stops):
+            said = said or bool(_POSTCODE.match(word))
+            if not run and index > 0 and "prep" in kind.get(index - 1, frozenset()):
+                said = True
             run.append(word)
             continue
         if run:
@@ -225,7 +236,7 @@ def _place_words(words: list[str], reading: _Reading) -> tuple[tuple[str, ...], 
     if run:
         candidates.append(tuple(run))
     trimmed = [_trim(c, kind_words=set(words[i] for i in reading.unknown)) for c in candidates]
-    return tuple(c for c in trimmed if c)
+    return tuple(c for c in trimmed if c), said
 
 
 def _trim(run: tuple[str, ...], kind_words: set[str]) -> tuple[str, ...]:
@@ -274,6 +285,7 @@ def interpret(text: str, lexicon: Lexicon, today: date) -> Heard:
     }
     on = explicit_date(text.lower(), words, months, today)
     days = [m for m in ordered if m.startswith("day.")]
+    place_words, place_said = _place_words(words, reading)
     parts = [m for m in ordered if m.startswith("part.")]
     return Heard(
         text=text,
@@ -282,7 +294,9 @@ def interpret(text: str, lexicon: Lexicon, today: date) -> Heard:
         meanings=meanings,
         number=None if on else _number(norm, words, meanings, reading),
         rest=tuple(words[i] for i in reading.unknown),
-        place_words=_place_words(words, reading),
+        place_words=place_words,
+        place_said=place_said,
+        lead=reading.spans[0][2] if reading.spans and reading.spans[0][0] == 0 else frozenset(),
         topic=topics[0] if topics else None,
         when=window(days, parts, on, today),
         near_me="near_me" in meanings,

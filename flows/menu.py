@@ -18,7 +18,7 @@ from flows.find import start_search
 from flows.places import named_places
 from flows.states import Outcome, State, Turn
 
-__all__ = ["ACTIONS", "HELP_INTENTS", "acknowledge", "on_menu", "route_intent"]
+__all__ = ["ACTIONS", "HELP_INTENTS", "acknowledge", "asks_after_notice", "on_menu", "route_intent"]
 
 Action = Callable[[Turn], Outcome]
 # Asking for help, for a person, or saying one is lost ("c'est quoi ?"): the advisor's contact.
@@ -55,6 +55,8 @@ def route_intent(turn: Turn, pending: dict[str, Any] | None = None) -> Outcome |
         return None
     if intent in ("cancel", "cant_come"):
         return cancel_request(turn, pending)
+    if asks_after_notice(turn):
+        return booking_info(turn)
     if intent == "bookings" and _cancel_word(turn):
         return cancel_request(turn, pending)
     if intent == "bookings":
@@ -79,9 +81,18 @@ def route_intent(turn: Turn, pending: dict[str, Any] | None = None) -> Outcome |
 
 def _cancel_word(turn: Turn) -> bool:
     """ "RDV" alone, just after a reminder that says "Pour annuler, envoyez RDV"."""
-    notice, heard = turn.ctx.notice, turn.heard
-    fresh = notice is not None and turn.now - notice.sent_at <= NOTICE_LIFETIME
-    return fresh and heard.words in (("rdv",), ("mon", "rdv"), ("le", "rdv"))
+    return _fresh_notice(turn) and turn.heard.words in (("rdv",), ("mon", "rdv"), ("le", "rdv"))
+
+
+def asks_after_notice(turn: Turn) -> bool:
+    """Just after a reminder, "where is the place", "rappelez-moi l'adresse" are about it."""
+    heard = turn.heard
+    return _fresh_notice(turn) and (heard.has("intent.where") or heard.has("intent.when"))
+
+
+def _fresh_notice(turn: Turn) -> bool:
+    notice = turn.ctx.notice
+    return notice is not None and turn.now - notice.sent_at <= NOTICE_LIFETIME
 
 
 def acknowledge(turn: Turn, key: str | None = None) -> Outcome:

@@ -79,6 +79,7 @@ def _plain(text: str) -> str:
     words = norm.replace("'", " ").split()
     if len(words) >= 3 and all(len(word) == 1 for word in words):
         words = ["".join(words)]  # "S T O P"
+    words = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]  # "stop stop"
     return " ".join(words)
 
 
