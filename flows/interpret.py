@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from rapidfuzz import fuzz, process
 
 from flows.lexicon import Lexicon
-from flows.optout import opt_out_intent
+from flows.optout import opt_out_of
 from flows.understand import normalize, parse_number
 from flows.when import When, explicit_date, window
 
@@ -210,6 +210,12 @@ _PLACE_JOINERS = frozenset(
 _STOPS_PLACE = ("intent.", "topic.", "day.", "part.", "near_me", "month.", "ack", "greeting")
 
 
+@lru_cache(maxsize=4096)
+def _ends_place(meanings: frozenset[str]) -> bool:
+    """The lexicon has a few hundred distinct meaning sets: each is checked once."""
+    return any(m.startswith(_STOPS_PLACE) for m in meanings)
+
+
 def _place_words(words: list[str], reading: _Reading) -> tuple[tuple[tuple[str, ...], ...], bool]:
     """Word runs that may name a place (unknown words and the words joining them), and
     whether one was said as a place: after "à", "sur", "vers"…, or with a postcode."""
@@ -222,8 +228,8 @@ def _place_words(words: list[str], reading: _Reading) -> tuple[tuple[tuple[str, 
     said = False
     for index, word in enumerate(words):
         meanings = kind.get(index, frozenset())
-        stops = any(m.startswith(_STOPS_PLACE) for m in meanings) and not _POSTCODE.match(word)
-        stops = stops or (bool(meanings) and word not in _PLACE_JOINERS)
+        stops = meanings and word not in _PLACE_JOINERS or _ends_place(meanings)
+        stops = stops and not _POSTCODE.match(word)
         if index in reading.unknown or _POSTCODE.match(word) or (run and not stops):
             said = said or bool(_POSTCODE.match(word))
             if not run and index > 0 and "prep" in kind.get(index - 1, frozenset()):
@@ -268,7 +274,7 @@ def interpret(text: str, lexicon: Lexicon, today: date) -> Heard:
     if not norm:
         stripped = text.strip()
         symbols = bool(_EMOJI_ONLY.match(stripped)) and any(ord(c) > 0x2000 for c in stripped)
-        return Heard(text, norm, symbols_only=symbols, opt_out=opt_out_intent(text))
+        return Heard(text, norm, symbols_only=symbols)
     words = _words(_SPLIT_POSTCODE.sub(r"\1\2", norm), lexicon)
     reading = _read(words, lexicon)
     meanings: dict[str, int] = {}
@@ -301,7 +307,7 @@ def interpret(text: str, lexicon: Lexicon, today: date) -> Heard:
         when=window(days, parts, on, today),
         near_me="near_me" in meanings,
         language=_language(words, lexicon),
-        opt_out=opt_out_intent(text),
+        opt_out=opt_out_of(norm),
     )
 
 
