@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 MAX_FAILURES = 5
+MIN_DIGITS = 3  # in a booklet number
 LOCK_TIME = timedelta(minutes=15)
 _BOOKLET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{2,29}$")
 _CODE = re.compile(r"^[A-Za-z0-9-]{1,16}$")
@@ -83,7 +84,8 @@ def linked(turn: Turn, who: BeneficiaryView, link_token: str | None = None) -> O
 
 
 def _looks_like_booklet(text: str) -> bool:
-    return bool(_BOOKLET.match(text)) and any(char.isdigit() for char in text)
+    """ "PN-0001", "pn0001": a few digits at least ("le 2" is a menu choice, not a booklet)."""
+    return bool(_BOOKLET.match(text)) and sum(char.isdigit() for char in text) >= MIN_DIGITS
 
 
 def _looks_like_code(text: str) -> bool:
@@ -121,8 +123,10 @@ def on_ask_booklet(turn: Turn) -> Outcome:
     number = typed.upper()
     if _looks_like_booklet(number) and not _looks_like_code(typed):
         return Outcome(State.ASK_CODE, [Reply("identity.ask_code")], data={"number": number})
-    if turn.fresh:
+    if turn.fresh or turn.heard.greeting:
         return welcome(turn)
+    if turn.heard.intent is not None:
+        return ask_booklet(turn)  # understood ("mes rdv"), but the booklet must come first
     return ask_booklet(turn, "identity.ask_booklet_again")
 
 
