@@ -61,7 +61,8 @@ def list_bookings(turn: Turn, pending: dict[str, Any] | None = None) -> Outcome:
     if pending:
         choices = (*choices, Choice(len(choices) + 1, "resume.choice"))
         data["pending"] = pending
-    reply = Reply("bookings.list", {"_footer": "bookings.footer"}, choices)
+    footer = {"_footer": "bookings.footer", "_footer_items": len(bookings)}  # not "Reprendre"
+    reply = Reply("bookings.list", footer, choices)
     return Outcome(State.CHOOSE_BOOKING, [reply], data=data)
 
 
