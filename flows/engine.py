@@ -252,8 +252,10 @@ def _linked(turn: Turn, step: State) -> Outcome:
 def _unlinked(turn: Turn, step: State) -> Outcome:
     """Help, language and leaving a message work before linking, and while locked."""
     heard, word = turn.heard, global_word(turn.norm)
-    if heard.language in turn.ctx.settings.languages and heard.language != turn.language:
+    words = heard.number is None and not any(char.isdigit() for char in heard.norm)
+    if words and heard.language in turn.ctx.settings.languages:
         turn.language = heard.language  # an unknown sender is answered in their language
+        # (a choice or a number, "le 2", "PN-0005", says nothing of it)
     outcome = _unlinked_answer(turn, step, heard, word)
     outcome.language = outcome.language or turn.language
     return outcome
