@@ -145,9 +145,12 @@ def test_every_template_fits_an_sms(language: str) -> None:
         assert gsm7_length(text) <= budget and is_gsm7(text), (key, text)
 
 
+@pytest.mark.parametrize("find", ["menu.find", "menu.find_place"])
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_main_menu_fits_one_sms(language: str) -> None:
+def test_main_menu_fits_one_sms(language: str, find: str) -> None:
+    """Also when it asks for the commune (a person whose commune we do not know)."""
     writer = _Writer(CATALOGS, language, PARIS, "sms")
-    reply = Reply("menu.intro", {"first_name": WORST["first_name"], "_footer": "menu.footer"}, MENU)
+    menu = tuple(Choice(c.number, find if c.key == "menu.find" else c.key) for c in MENU)
+    reply = Reply("menu.intro", {"first_name": WORST["first_name"], "_footer": "menu.footer"}, menu)
     text, _ = sms_text(reply, writer)
     assert gsm7_length(text) <= SMS_BUDGET, text
