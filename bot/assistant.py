@@ -75,6 +75,7 @@ class Assistant:
             cancel_cutoff=timedelta(hours=settings.cancel_cutoff_hours),
             sms_two_way=settings.sms_two_way,
             languages=available_languages(),
+            voice_reminders=settings.voice_reminders,
             lexicon=build_lexicon(load_lexicons()),
             timezone=settings.tz,
         )
@@ -129,7 +130,7 @@ class Assistant:
         self, session: Session, *, channel: str, address: str, known: bool, now: datetime
     ) -> bool:
         """Flood limits, and SMS replies only to French numbers or known beneficiaries."""
-        if channel == "sms" and not known and not is_french(address):
+        if channel in ("sms", "voice") and not known and not is_french(address):
             log.warning("sms from non-French unknown number %s: no reply", mask_phone(address))
             return False
         if not inbound_allowed(session, address=address, known=known, now=now, limits=self.limits):

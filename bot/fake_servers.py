@@ -3,6 +3,7 @@ they receive. Used by the end-to-end tests and by `passnum bench`; never by prod
 
     with FakeTwilio() as twilio:          # twilio.url -> PASSNUM_TWILIO_API_BASE
         ...; twilio.sent  -> [{"To": "+336…", "Body": "…", …}]; twilio.sids -> {"SM…": {…}}
+        ...; twilio.calls -> [{"To": "+336…", "Twiml": "<Response>…", …}] (reminder calls)
     with FakeTelegram() as telegram:      # telegram.url -> PASSNUM_TELEGRAM_API_BASE
         ...; telegram.calls("sendMessage") -> [{"chat_id": 42, "text": "…", …}]
 """
@@ -113,9 +114,17 @@ class FakeTwilio(_Server):
         with self.lock:
             return [fields for path, fields in self.requests if path.endswith("/Messages.json")]
 
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        """The calls placed (`To`, `From`, `Twiml`…), in order."""
+        with self.lock:
+            return [fields for path, fields in self.requests if path.endswith("/Calls.json")]
+
     def handle(
         self, path: str, fields: dict[str, Any]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if path.endswith("/Calls.json"):
+            return self._call(path, fields)
         if not path.endswith("/Messages.json"):
             return 404, {"code": 20404, "message": "not found", "status": 404}, {}
         sid = f"SM{next(self._sids):032x}"
@@ -133,6 +142,26 @@ class FakeTwilio(_Server):
                 "body": fields.get("Body"),
                 "status": "queued",
                 "num_segments": "1",
+                "direction": "outbound-api",
+                "uri": f"{path[:-5]}/{sid}.json",
+            },
+            {},
+        )
+
+    def _call(
+        self, path: str, fields: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        sid = f"CA{next(self._sids):032x}"
+        with self.lock:
+            self.sids[sid] = fields
+        return (
+            201,
+            {
+                "sid": sid,
+                "account_sid": path.split("/")[3],
+                "to": fields.get("To"),
+                "from": fields.get("From"),
+                "status": "queued",
                 "direction": "outbound-api",
                 "uri": f"{path[:-5]}/{sid}.json",
             },
