@@ -193,10 +193,11 @@ class _VoiceWriter(_Writer):
 
     def hours(self, text: str) -> str:
         """'lun.-ven. 9h-12h' → 'lundi au vendredi, 9 heures à 12 heures'."""
-        for number in range(7):
-            short = self.catalogs.get(self.language, {}).get(f"fmt.weekday.{number}", "")
-            if short:
-                text = text.replace(short, self.template(f"fmt.weekday.{number}"))
+        for number in range(7):  # the hours are written in French: any language's short days
+            for catalog in self.catalogs.values():
+                short = catalog.get(f"fmt.weekday.{number}", "")
+                if len(short) > 2 and short in text:
+                    text = text.replace(short, self.template(f"fmt.weekday.{number}"))
         text = _ABBREVIATED_HOURS.sub(
             lambda m: _format(
                 self.template("fmt.hours_said"), {"hour": m.group(1), "minute": m.group(2) or ""}
