@@ -231,11 +231,13 @@ def _choice(writer: _VoiceWriter, choice: Choice) -> Spoken:
     return Spoken(text, VOICES.get(language, VOICES["fr"]))
 
 
-def _pages(writer: _VoiceWriter, reply: Reply, listen: str) -> tuple[tuple[Spoken, ...], ...]:
-    """The question's choices, `PAGE_SIZE` a page, each page with how to go on."""
+def _pages(
+    writer: _VoiceWriter, reply: Reply, listen: str, size: int = PAGE_SIZE
+) -> tuple[tuple[Spoken, ...], ...]:
+    """The question's choices, `size` a page (at most `PAGE_SIZE`), each with how to go on."""
     voice = VOICES.get(writer.language, VOICES["fr"])
     choices = [_choice(writer, c) for c in reply.choices if c.request is None]
-    chunks = [choices[i : i + PAGE_SIZE] for i in range(0, len(choices), PAGE_SIZE)] or [[]]
+    chunks = [choices[i : i + size] for i in range(0, len(choices), size)] or [[]]
     keys = {Listen.CHOICE: "voice.keys", Listen.ENTRY: "voice.repeat"}
     ending = [Spoken(writer.template(keys[listen]), voice)] if listen in keys else []
     more = Spoken(writer.template("voice.more"), voice)
@@ -255,13 +257,56 @@ def _said(writer: _VoiceWriter, reply: Reply) -> Spoken:
     return Spoken(text, VOICES.get(writer.language, VOICES["fr"]))
 
 
+MAX_WORDS = 60  # 25 seconds of speech at 150 words a minute, with a margin
+_WORD_CAPS = (None, 6, 4, 3, 2)  # long names are said shorter, in turn, until a prompt fits
+
+
+def _short(params: dict[str, Any], cap: int | None) -> dict[str, Any]:
+    """Long names and addresses said with their first `cap` words; numbers never cut."""
+    if cap is None:
+        return params
+
+    def cut(name: str, value: Any) -> Any:
+        if not isinstance(value, str) or name.startswith("_") or name in ("phone", "hours"):
+            return value
+        return " ".join(value.split()[:cap])
+
+    return {name: cut(name, value) for name, value in params.items()}
+
+
+def _fits(turn: VoiceTurn) -> bool:
+    return all(spoken_words(turn.speech(page)) <= MAX_WORDS for page in range(len(turn.pages)))
+
+
 def render_voice(
     replies: Sequence[Reply],
     catalogs: Catalogs,
     language: str,
     tz: tzinfo,
 ) -> VoiceTurn:
-    """The turn as a call says it; the last reply's choices make the question."""
+    """The turn as a call says it; the last reply's choices make the question. Long names
+    are said shorter until every prompt fits `MAX_WORDS`."""
+    turn = _render(replies, catalogs, language, tz, PAGE_SIZE)
+    for cap in _WORD_CAPS:  # fewer choices a page first, then shorter names
+        shorter = [
+            Reply(
+                r.key,
+                _short(dict(r.params), cap),
+                tuple(Choice(c.number, c.key, _short(dict(c.params), cap), c.request)
+                      for c in r.choices),
+            )
+            for r in replies
+        ]  # fmt: skip
+        for size in range(PAGE_SIZE, 1, -1):
+            if _fits(turn):
+                return turn
+            turn = _render(shorter, catalogs, language, tz, size)
+    return turn
+
+
+def _render(
+    replies: Sequence[Reply], catalogs: Catalogs, language: str, tz: tzinfo, size: int
+) -> VoiceTurn:
     writer = _VoiceWriter(catalogs, language, tz)
     voice = VOICES.get(language, VOICES["fr"])
     said = [_said(writer, reply) for reply in replies]
@@ -270,7 +315,7 @@ def render_voice(
     listen = _listen(last.key)
     if not replies:
         said = [Spoken(writer.template("voice.nothing"), voice)]
-    return VoiceTurn(tuple(said), _pages(writer, last, listen), listen, voice)
+    return VoiceTurn(tuple(said), _pages(writer, last, listen, size), listen, voice)
 
 
 # Reminders about one booking offer keys that act on it (the answer goes through the flows

@@ -195,3 +195,24 @@ def test_a_reminder_call_answered_1_confirms_and_hangs_up(database_url: str) -> 
         assert bye.listen == "hangup" and "see you soon" in bye.said[0][0]
         booked = Booking.status == BookingStatus.BOOKED.value
         assert _count(app, Booking, booked) >= 1
+
+
+def test_passnum_chat_plays_a_call_in_the_terminal(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PASSNUM_DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}"}
+    passnum = [sys.executable, "-m", "bot.cli"]
+    subprocess.run([*passnum, "demo"], env=env, check=True, capture_output=True, cwd=tmp_path)
+    played = subprocess.run(
+        [*passnum, "chat", "--channel", "voice"],
+        input="#\n1\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    ).stdout
+    assert "> [call]\n< Bonjour Aïcha. Que voulez-vous faire ?" in played
+    assert "> #\n< Pour l'aide, tapez 5." in played
+    assert "> 1\n< Il vous reste" in played
