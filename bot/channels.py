@@ -11,6 +11,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.providers import Outcome, Provider, SendResult
 from bot.twilio_sms import TwilioSmsProvider
+from bot.twilio_voice import TwilioVoiceProvider, can_call
 from config import Settings
 from storage.identity import telegram_chat_id
 
@@ -76,6 +77,8 @@ def build_providers(settings: Settings, *, telegram: Any = None) -> dict[str, Pr
     else:
         log.warning("no Twilio credentials: SMS stay in the outbox, not sent")
         providers["sms"] = NoSmsProvider()
+    if can_call(settings):
+        providers["voice"] = TwilioVoiceProvider(settings)
     if telegram is not None:
         providers["telegram"] = TelegramProvider(telegram.bot)
     elif settings.telegram_token:

@@ -36,6 +36,7 @@ class ImportKind(StrEnum):
 class Channel(StrEnum):
     sms = "sms"
     telegram = "telegram"
+    voice = "voice"
 
 
 _settings = settings_or_exit
@@ -141,7 +142,7 @@ def import_file(
 @app.command()
 def chat(
     phone: Annotated[str, typer.Option(help="the phone number you text from")] = "+33612345678",
-    channel: Annotated[Channel, typer.Option(help="sms or telegram")] = Channel.sms,
+    channel: Annotated[Channel, typer.Option(help="sms, telegram or voice (a call)")] = Channel.sms,
     chat_id: Annotated[int, typer.Option(help="Telegram chat id, with --channel telegram")] = 1000,
 ) -> None:
     """Talk to the assistant in the terminal as a beneficiary (one message per line)."""

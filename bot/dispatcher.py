@@ -62,7 +62,8 @@ class Dispatcher:
         self.settings = settings
         self.config = config or DispatchConfig()
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._pacers = {ch: pacer_for(ch, self.config.pacing) for ch in ("sms", "telegram")}
+        channels = ("sms", "telegram", "voice")  # voice: reminder calls, paced like SMS
+        self._pacers = {ch: pacer_for(ch, self.config.pacing) for ch in channels}
         self._logged: set[str] = set()
 
     async def dispatch_due(self, now: datetime | None = None) -> DispatchReport:

@@ -4,6 +4,7 @@ they receive. Used by the end-to-end tests and by `passnum bench`; never by prod
     with FakeTwilio() as twilio:          # twilio.url -> PASSNUM_TWILIO_API_BASE
         ...; twilio.sent  -> [{"To": "+336…", "Body": "…", …}]; twilio.sids -> {"SM…": {…}}
         # GET …/Messages.json?To=+336… lists what it accepted, newest first, like Twilio
+        ...; twilio.calls -> [{"To": "+336…", "Twiml": "<Response>…", …}] (reminder calls)
     with FakeTelegram() as telegram:      # telegram.url -> PASSNUM_TELEGRAM_API_BASE
         ...; telegram.calls("sendMessage") -> [{"chat_id": 42, "text": "…", …}]
 """
@@ -130,9 +131,17 @@ class FakeTwilio(_Server):
         with self.lock:
             return [fields for path, fields in self.requests if path.endswith("/Messages.json")]
 
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        """The calls placed (`To`, `From`, `Twiml`…), in order."""
+        with self.lock:
+            return [fields for path, fields in self.requests if path.endswith("/Calls.json")]
+
     def handle(
         self, path: str, fields: dict[str, Any]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if path.endswith("/Calls.json"):
+            return self._call(path, fields)
         if not path.endswith("/Messages.json"):
             return 404, {"code": 20404, "message": "not found", "status": 404}, {}
         sid = f"SM{next(self._sids):032x}"
@@ -166,6 +175,26 @@ class FakeTwilio(_Server):
         size = int(query.get("PageSize") or 50)
         page = {"messages": found[:size], "page": 0, "page_size": size, "start": 0}
         return 200, {**page, "uri": path, "first_page_uri": path, "next_page_uri": None}, {}
+
+    def _call(
+        self, path: str, fields: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        sid = f"CA{next(self._sids):032x}"
+        with self.lock:
+            self.sids[sid] = fields
+        return (
+            201,
+            {
+                "sid": sid,
+                "account_sid": path.split("/")[3],
+                "to": fields.get("To"),
+                "from": fields.get("From"),
+                "status": "queued",
+                "direction": "outbound-api",
+                "uri": f"{path[:-5]}/{sid}.json",
+            },
+            {},
+        )
 
 
 class FakeTelegram(_Server):

@@ -46,6 +46,7 @@ def plan(
         now=now,
         tz=settings.tz,
         two_way=settings.sms_two_way,
+        voice_calls=settings.voice_reminders,
         calendar=SendingCalendar(settings),
         render=render or catalog_renderer(settings.tz),
     )

@@ -59,6 +59,7 @@ def create_app(
     from bot.routes_staff import router as staff_router
     from bot.routes_telegram import router as telegram_router
     from bot.routes_twilio import router as twilio_router
+    from bot.routes_voice import router as voice_router
 
     engine = engine or open_database(settings)
     assistant = Assistant(engine, settings)
@@ -81,7 +82,8 @@ def create_app(
     )
     app.state.services = services
     app.add_middleware(BodySizeLimit)
-    for router in (health_router, twilio_router, telegram_router, staff_router, privacy_router):
+    routers = (health_router, twilio_router, voice_router, telegram_router, staff_router)
+    for router in (*routers, privacy_router):
         app.include_router(router)
     mount_console(app)
     return app

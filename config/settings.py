@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     sms_daily_cap: int = Field(5000, ge=0, validation_alias=_env("SMS_DAILY_CAP"))
     retention_days: int = Field(180, ge=1, validation_alias=_env("RETENTION_DAYS"))
     staff_token_ttl_days: int = Field(90, ge=1, validation_alias=_env("STAFF_TOKEN_TTL_DAYS"))
+    # people may choose reminders by phone call (placed from PASSNUM_TWILIO_FROM, a number)
+    voice_reminders: bool = Field(False, validation_alias=_env("VOICE_REMINDERS"))
 
     @field_validator("staff_token")
     @classmethod

@@ -83,10 +83,18 @@ def wanted_reminders(norm: str, current: bool) -> bool:
     return not current
 
 
+_CALL_WORDS = {"appel", "appels", "telephone", "phone", "call", "calls"}
+
+
 def choose_reminder_channel(turn: Turn) -> Outcome:
-    """'rappels par telegram' / 'par sms': where reminders go from now on; to the menu."""
+    """'rappels par telegram' / 'par sms' / 'par appel': where reminders go from now on; to
+    the menu. Calls only when the deployment offers them (PASSNUM_VOICE_REMINDERS)."""
     if asks_off(turn.norm):
         return toggle_reminders(turn)  # "plus de rappels par sms" means no reminders
+    if set(turn.norm.split()) & _CALL_WORDS:
+        if not turn.ctx.settings.voice_reminders:
+            return Outcome(State.MENU, [Reply("reminders.voice_unavailable")])
+        return Outcome(State.MENU, [Reply("reminders.by_voice")], [SetReminderChannel("voice")])
     channel = "telegram" if "telegram" in turn.norm.split() else "sms"
     return Outcome(State.MENU, [Reply(f"reminders.by_{channel}")], [SetReminderChannel(channel)])
 

@@ -21,6 +21,7 @@ from flows.replies import ask_booklet, back_to_start, menu
 from flows.slips import PENDING, SEARCH_STEPS, about_a_booking, back, hint, offer_resume, on_resume
 from flows.states import LINKED_ONLY, Outcome, State, Turn
 from flows.types import (
+    CallStart,
     CancelBooking,
     Contact,
     Ctx,
@@ -165,7 +166,7 @@ def handle(state: dict[str, Any] | None, message: Input, ctx: Ctx) -> Step:
     if isinstance(message, Rejected):
         return _step(saved, turn, _rejected(turn, message))
     apology: list[Reply] = []
-    if _idle(saved, ctx):
+    if _idle(saved, ctx) or isinstance(message, CallStart):
         saved.step, turn.data, turn.fresh = None, {}, True
     elif not _usable(saved):
         saved.step, turn.data, apology = None, {}, [Reply("error.restart")]
@@ -176,7 +177,8 @@ def handle(state: dict[str, Any] | None, message: Input, ctx: Ctx) -> Step:
         return _step(saved, turn, _opt_in(turn, opted_out))
     if opted_out:
         saved.opted_out = True  # silence until START: nothing to send, nothing changes
-        return Step(_dump(saved, None, turn), [], [])
+        why = [Reply("voice.opted_out")] if isinstance(message, CallStart) else []
+        return Step(_dump(saved, None, turn), why, [])  # a caller hears why, then goodbye
     if said == "stop":
         saved.opted_out = True
         restart = State.MENU if ctx.beneficiary else State.ASK_BOOKLET
@@ -204,6 +206,8 @@ def _answer(saved: Saved, turn: Turn) -> Outcome:
     linked = turn.ctx.beneficiary is not None
     if isinstance(message, Start):
         return menu(turn, "menu.intro") if linked else identity.on_start(turn, message)
+    if isinstance(message, CallStart):
+        return menu(turn, "menu.intro") if linked else identity.welcome(turn)
     if isinstance(message, Contact):
         return menu(turn, "menu.intro") if linked else identity.on_contact(turn, message)
     if isinstance(message, Location) and not linked:

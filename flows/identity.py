@@ -117,6 +117,9 @@ def on_ask_booklet(turn: Turn) -> Outcome:
     if pair:
         return check_code(turn, *pair)
     typed = "".join(turn.text.split())
+    if turn.ctx.channel == "voice" and typed.isdigit() and 3 <= len(typed) <= 30:
+        # keyed on a phone: the booklet number's digits (the code is asked next)
+        return Outcome(State.ASK_CODE, [Reply("identity.ask_code")], data={"number": typed})
     previous = str(turn.data.get("number", ""))
     if previous and _looks_like_code(_typed_code(turn)):
         return check_code(turn, previous, _typed_code(turn))
@@ -156,7 +159,8 @@ def check_code(turn: Turn, number: str, code: str) -> Outcome:
         turn.lock["until"] = (turn.now + LOCK_TIME).isoformat()
         return locked(turn)
     outcome = ask_booklet(turn, "identity.wrong")
-    outcome.data = {"number": number}  # a lone code next is tried with this number
+    if turn.ctx.channel != "voice":  # keys are asked one at a time on a call
+        outcome.data = {"number": number}  # a lone code next is tried with this number
     return outcome
 
 

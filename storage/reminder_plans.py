@@ -68,6 +68,7 @@ class Planner:
     render: Render
     j1_at: time = J1_AT
     horizon: timedelta = HORIZON
+    voice_calls: bool = False  # PASSNUM_VOICE_REMINDERS: calls for people who chose them
 
     def plan(self, session: Session) -> PlanReport:
         report = PlanReport(cancelled=cancel_stale(session, now=self.now))
@@ -104,6 +105,7 @@ class Planner:
             not_after=not_after,
             render=self.render,
             two_way=self.two_way,
+            voice=self.voice_calls,
         )
 
     def _bookings(self, session: Session, prefix: str) -> list[Any]:

@@ -1,6 +1,8 @@
 """Reminder texts and outbox rows: to whom, on which channel, with which text.
 
 - Channel: `preferred_channel` if set, else `last_channel`, else whichever address exists.
+- A call (channel "voice", `PASSNUM_VOICE_REMINDERS`) only for people who chose it; its body is
+  the spoken turn as JSON (flows.voice), said by bot.twilio_voice.
 - SMS texts go through the SMS renderer (GSM-7, one segment); with a one-way SMS sender, the
   `*_one_way` catalog texts say whom to call instead of asking for a reply.
 - A text missing from the catalogs is logged once and its messages are not queued.
@@ -65,9 +67,12 @@ PERSON_COLUMNS = (
 )
 
 
-def choose_address(person: Person) -> tuple[str, str] | None:
-    """(channel, address): preferred channel, else the last one used, else any address."""
+def choose_address(person: Person, *, voice: bool = False) -> tuple[str, str] | None:
+    """(channel, address): preferred channel, else the last one used, else any address.
+    A call ("voice") only for people who chose it, and only when calls are offered."""
     addresses = {"sms": person.phone}
+    if voice and person.preferred_channel == "voice" and person.phone:
+        return "voice", person.phone
     if person.telegram_chat_id is not None and not person.telegram_unreachable:
         addresses["telegram"] = f"tg:{person.telegram_chat_id}"
     for channel in (person.preferred_channel, person.last_channel, "sms", "telegram"):
@@ -86,9 +91,10 @@ def reminder_row(
     not_after: datetime | None,
     render: Render,
     two_way: bool,
+    voice: bool = False,
 ) -> dict[str, Any] | None:
     """The outbox row (keywords of storage.outbox.enqueue) for one reminder, or None."""
-    target = choose_address(person)
+    target = choose_address(person, voice=voice)
     if target is None:
         return None
     channel, address = target
@@ -120,6 +126,7 @@ def catalog_renderer(tz: tzinfo, catalogs: Mapping[str, Mapping[str, str]] | Non
     from flows.gsm7 import sms_segments
     from flows.render import render_sms, render_telegram
     from flows.types import Reply
+    from flows.voice import reminder_reply, render_voice
 
     books = load_catalogs() if catalogs is None else catalogs
     missing: set[str] = set()
@@ -133,6 +140,10 @@ def catalog_renderer(tz: tzinfo, catalogs: Mapping[str, Mapping[str, str]] | Non
         if channel == "sms":
             text = render_sms([reply], books, language, tz)[0]
             return text, sms_segments(text)
+        if channel == "voice":  # the call's words and keys, as JSON (bot.voice_twiml)
+            return render_voice(
+                [reminder_reply(key, reply.params)], books, language, tz
+            ).to_json(), 1
         return render_telegram([reply], books, language, tz)[0].text, 1
 
     def render(

@@ -96,7 +96,10 @@ FOOTERS["bookings.list"] = "bookings.footer"
 
 
 def _checked(key: str) -> bool:
-    return not key.startswith("fmt.") and not key.endswith(".telegram")
+    """SMS texts: not the formats, nor the Telegram and spoken (voice) wordings."""
+    if key.startswith(("fmt.", "voice.")):
+        return False
+    return not key.endswith((".telegram", ".voice"))
 
 
 def test_french_first_and_english_present() -> None:
@@ -125,6 +128,9 @@ def test_placeholders_are_known(language: str) -> None:
         "hour12",
         "minute",
         "ampm",
+        "minutes",  # voice: "14 heures 5"
+        "metres",
+        "km",
     }
     for key, template in CATALOGS[language].items():
         fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
