@@ -75,15 +75,17 @@ def booklets_keyed(session: Session, digits: str) -> list[Booklet]:
     return [b for b in rows if "".join(ch for ch in b.number if ch.isdigit()) == digits]
 
 
+def _code_opens(booklet: Booklet, code: str) -> bool:
+    return hmac.compare_digest(booklet.verification_code.strip(), code.strip())
+
+
 def booklet_holder(session: Session, number: str, code: str) -> Beneficiary | None:
     """The holder of that booklet when the verification code matches (and they are not
     erased), else None: a wrong number and a wrong code look the same. Digits alone (keyed
     on a call) match the booklet with those digits and that code."""
     exact = booklet_numbered(session, number)
     candidates = [exact] if exact is not None else booklets_keyed(session, number)
-    matching = [
-        b for b in candidates if hmac.compare_digest(b.verification_code.strip(), code.strip())
-    ]
+    matching = [b for b in candidates if _code_opens(b, code)]
     if len(matching) != 1:
         return None
     booklet = matching[0]
@@ -196,14 +198,22 @@ class DatabaseDirectory:
 
     def find_booklet(self, number: str, code: str) -> BeneficiaryView | None:
         """The holder when the code opens the booklet; a wrong code counts against the booklet
-        and a locked booklet refuses every code (storage.booklet_guard)."""
-        booklet = booklet_numbered(self.session, number)
-        if booklet is None:
+        and a locked booklet refuses every code (storage.booklet_guard). Digits alone (keyed on
+        a call) stand for the booklet with those digits whose code matches, as in
+        `booklet_holder`; a wrong code then counts against every booklet with those digits."""
+        exact = booklet_numbered(self.session, number)
+        candidates = [exact] if exact is not None else booklets_keyed(self.session, number)
+        matching = [b for b in candidates if _code_opens(b, code)]
+        tried = matching if len(matching) == 1 else candidates if not matching else []
+        opened = [
+            booklet
+            for booklet in tried
+            if check_booklet_code(self.session, booklet=booklet, code=code, now=self.now)
+        ]
+        if len(opened) != 1:
             return None
-        holder = self.session.get(Beneficiary, booklet.beneficiary_id)
+        holder = self.session.get(Beneficiary, opened[0].beneficiary_id)
         if holder is None or holder.erased_at is not None:
-            return None
-        if not check_booklet_code(self.session, booklet=booklet, code=code, now=self.now):
             return None
         return beneficiary_view(holder)
 
