@@ -31,6 +31,7 @@ from storage.staff import StaffIdentity, StaffRefused, actor_of, audit
 __all__ = [
     "MAX_WRONG_CODES",
     "check_booklet_code",
+    "code_opens",
     "tell_previous_address",
     "unlock_booklet",
 ]
@@ -39,11 +40,18 @@ MAX_WRONG_CODES = 10
 _ZONE = ZoneInfo("Europe/Paris")  # the texts hold no time; any zone renders them
 
 
+def code_opens(booklet: Booklet, code: str) -> bool:
+    """Whether `code` is the booklet's code, read as people type it: case and spaces aside
+    ("qx7z 3k" opens "QX7Z3K"), compared in constant time."""
+    typed = "".join(code.split()).casefold()
+    return hmac.compare_digest(booklet.verification_code.strip().casefold(), typed)
+
+
 def check_booklet_code(session: Session, *, booklet: Booklet, code: str, now: datetime) -> bool:
     """Whether `code` opens this booklet now; a wrong one is counted, the tenth locks it."""
     if booklet.locked_at is not None:
         return False
-    if hmac.compare_digest(booklet.verification_code.strip(), code.strip()):
+    if code_opens(booklet, code):
         if booklet.failed_codes:
             _set(session, booklet.id, failed_codes=0)
         return True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -21,7 +20,7 @@ from flows.types import (
     SlotView,
     TopicView,
 )
-from storage.booklet_guard import check_booklet_code
+from storage.booklet_guard import check_booklet_code, code_opens
 from storage.geo import PlaceResolver
 from storage.models import (
     Beneficiary,
@@ -75,17 +74,13 @@ def booklets_keyed(session: Session, digits: str) -> list[Booklet]:
     return [b for b in rows if "".join(ch for ch in b.number if ch.isdigit()) == digits]
 
 
-def _code_opens(booklet: Booklet, code: str) -> bool:
-    return hmac.compare_digest(booklet.verification_code.strip(), code.strip())
-
-
 def booklet_holder(session: Session, number: str, code: str) -> Beneficiary | None:
     """The holder of that booklet when the verification code matches (and they are not
     erased), else None: a wrong number and a wrong code look the same. Digits alone (keyed
     on a call) match the booklet with those digits and that code."""
     exact = booklet_numbered(session, number)
     candidates = [exact] if exact is not None else booklets_keyed(session, number)
-    matching = [b for b in candidates if _code_opens(b, code)]
+    matching = [b for b in candidates if code_opens(b, code)]
     if len(matching) != 1:
         return None
     booklet = matching[0]
@@ -203,7 +198,7 @@ class DatabaseDirectory:
         `booklet_holder`; a wrong code then counts against every booklet with those digits."""
         exact = booklet_numbered(self.session, number)
         candidates = [exact] if exact is not None else booklets_keyed(self.session, number)
-        matching = [b for b in candidates if _code_opens(b, code)]
+        matching = [b for b in candidates if code_opens(b, code)]
         tried = matching if len(matching) == 1 else candidates if not matching else []
         opened = [
             booklet
