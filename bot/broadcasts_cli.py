@@ -34,7 +34,9 @@ def preview_table(seen: Preview, *, threshold: int) -> Table:
     if seen.language:
         rows.insert(0, ("Language", seen.language))
     if seen.needs_approval:
-        rows.append(("Approval", f"needed: more than {threshold} recipients"))
+        rows.append(
+            ("Approval", f"needed: {seen.reach_24h} people with the last 24 h, over {threshold}")
+        )
     for name, value in rows:
         table.add_row(name, value)
     return table

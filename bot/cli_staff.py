@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.cli_staff_common import bot_username, console, now, run
 from bot.cli_staff_people import people_app
 from bot.cli_staff_slots import slots_app
+from bot.cli_staff_tokens import tokens_app
 from bot.cli_support import errors, settings_or_exit
 from config import Settings
 from storage.broadcasts import approve_broadcast, broadcast_report, cancel_broadcast
@@ -36,6 +37,7 @@ staff_app = typer.Typer(
 )
 staff_app.add_typer(people_app)  # no name: their commands sit beside these ones
 staff_app.add_typer(slots_app)
+staff_app.add_typer(tokens_app)
 
 
 @staff_app.command("add")
@@ -51,7 +53,7 @@ def add(
 
     def work(session: Session, _: Settings) -> tuple[int | None, str]:
         member, token = create_staff(
-            session, name=name, role=role, place_ids=place or [], now=now()
+            session, name=name, role=role, place_ids=place or [], now=now(), by=CLI_ADMIN
         )
         audit(
             session,

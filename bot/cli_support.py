@@ -17,5 +17,6 @@ def settings_or_exit() -> Settings:
     try:
         return load_settings()
     except SettingsError as problem:
-        errors.print(f"[red]Configuration error:[/red] {problem}")
+        # soft_wrap: the one line stays one line, whatever the terminal's width
+        errors.print(f"[red]Configuration error:[/red] {problem}", soft_wrap=True)
         raise typer.Exit(2) from None

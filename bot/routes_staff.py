@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bot.staff_api import beneficiaries, bookings, broadcasts, members, slots, stats
+from bot.staff_api import beneficiaries, bookings, broadcasts, members, slots, stats, tokens
 from bot.staff_api.auth import current_staff
 
 __all__ = ["router", "current_staff"]
 
 router = APIRouter(prefix="/staff", tags=["staff"])
 router.include_router(members.router)
+router.include_router(tokens.router)
 router.include_router(broadcasts.router)
 router.include_router(slots.router)
 router.include_router(bookings.router)

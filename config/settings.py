@@ -12,11 +12,46 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-__all__ = ["Settings", "SettingsError", "load_settings", "parse_duration"]
+__all__ = ["Settings", "SettingsError", "load_settings", "parse_duration", "weak_secret"]
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+_PLACEHOLDERS = (
+    "changeme",
+    "change-me",
+    "change_me",
+    "secret",
+    "password",
+    "passw0rd",
+    "placeholder",
+    "example",
+    "your-token",
+    "yourtoken",
+    "token-here",
+    "qwerty",
+    "123456",
+    "abcdef",
+    "azerty",
+    "letmein",
+)
+MIN_SECRET_LENGTH = 32
+MIN_DISTINCT_CHARACTERS = 10
+
+
+def weak_secret(value: str) -> str | None:
+    """Why a secret can be guessed (too short, a placeholder, few distinct characters), or None."""
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"too short ({len(value)} characters, at least {MIN_SECRET_LENGTH})"
+    lowered = value.lower()
+    for word in _PLACEHOLDERS:
+        if word in lowered:
+            return f"looks like a placeholder (contains {word!r})"
+    if len(set(value)) < MIN_DISTINCT_CHARACTERS:
+        return f"too repetitive (fewer than {MIN_DISTINCT_CHARACTERS} different characters)"
+    return None
 
 
 class SettingsError(ValueError):
@@ -74,6 +109,21 @@ class Settings(BaseSettings):
     )
     sms_daily_cap: int = Field(5000, ge=0, validation_alias=_env("SMS_DAILY_CAP"))
     retention_days: int = Field(180, ge=1, validation_alias=_env("RETENTION_DAYS"))
+    staff_token_ttl_days: int = Field(90, ge=1, validation_alias=_env("STAFF_TOKEN_TTL_DAYS"))
+
+    @field_validator("staff_token")
+    @classmethod
+    def _strong_staff_token(cls, value: str | None) -> str | None:
+        """The bootstrap token opens the whole staff API: refuse what can be guessed."""
+        if value is None or value == "":
+            return None
+        problem = weak_secret(value)
+        if problem:
+            raise ValueError(
+                f"{problem}; generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
 
     @field_validator("database_url", "test_database_url")
     @classmethod

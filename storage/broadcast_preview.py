@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from flows.gsm7 import sms_segments, to_gsm7
+from storage.broadcast_approval import needs_approval
 from storage.broadcast_segments import check_segment, parse_segment, recipients
 from storage.staff import StaffIdentity, StaffRefused
 
@@ -19,7 +20,8 @@ class Preview:
     """What a broadcast would do. `{"segment": "unused", "language": null, "recipients": 120,
     "by_channel": {"sms": 100, "telegram": 20}, "sms_text": "Atelier gratuit...",
     "sms_segments": 1, "telegram_text": "Atelier gratuit…", "estimated_cost_eur": 7.0,
-    "needs_approval": false}`"""
+    "needs_approval": false, "reach_24h": 120}`. `reach_24h` is what the approval threshold is
+    compared with: these recipients joined with the overlapping broadcasts of the last 24 h."""
 
     segment: str
     language: str | None
@@ -30,6 +32,7 @@ class Preview:
     telegram_text: str
     estimated_cost_eur: float
     needs_approval: bool
+    reach_24h: int
 
 
 def preview(
@@ -54,6 +57,7 @@ def preview(
         by_channel[channel] += 1
     sms = to_gsm7(message.strip())
     parts = sms_segments(sms)
+    held, reach = needs_approval(session, people=people, threshold=threshold, now=now)
     return Preview(
         str(parsed),
         language,
@@ -63,5 +67,6 @@ def preview(
         parts,
         message.strip(),
         round(by_channel["sms"] * parts * price_eur, 2),
-        len(people) > threshold,
+        held,
+        reach,
     )

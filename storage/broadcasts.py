@@ -1,8 +1,9 @@
 """Broadcasts: a message to a segment of beneficiaries, through the outbox.
 
 Life of a broadcast: `draft` (composed, previewed) → confirmed → `queued` (its outbox rows exist,
-the dispatcher sends them with pacing and quiet hours), or `pending_approval` first when it has
-more recipients than the approval threshold, until a second, different staff member approves.
+the dispatcher sends them with pacing and quiet hours), or `pending_approval` first when it
+reaches more people than the approval threshold (with the overlapping broadcasts of the last
+24 h), until a second, independent staff member approves (storage.broadcast_approval).
 `cancelled` at any point: outbox rows not yet claimed are cancelled with it.
 
 Recipients go in with one bulk insert (100,000 in seconds); each row's dedupe key
@@ -20,6 +21,7 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from flows.gsm7 import sms_segments, to_gsm7
+from storage.broadcast_approval import check_approver, needs_approval, serialise_confirmations
 from storage.broadcast_preview import Preview, preview
 from storage.broadcast_reports import Report, broadcast_report, list_broadcasts, visible
 from storage.broadcast_segments import Segment, parse_segment, recipients
@@ -89,12 +91,17 @@ def confirm_broadcast(
 ) -> Broadcast:
     """Queue the draft, or hold it for approval when it reaches many people."""
     draft = visible(session, staff, broadcast_id)
+    serialise_confirmations(session)
     people = recipients(
         session, segment=parse_segment(draft.segment), language=draft.language, now=now
     )
-    if len(people) > threshold:
+    held, reach = needs_approval(
+        session, people=people, threshold=threshold, now=now, exclude=draft.id
+    )
+    if held:
         _move(session, draft, "draft", status="pending_approval", recipients=len(people))
-        _audit(session, staff, "broadcast.confirm", draft, now, "waits for a second approval")
+        detail = f"waits for a second approval ({reach} people with the last 24 h)"
+        _audit(session, staff, "broadcast.confirm", draft, now, detail)
         return draft
     _queue(session, draft, "draft", people, now)
     _audit(session, staff, "broadcast.confirm", draft, now, f"{len(people)} queued")
@@ -104,28 +111,15 @@ def confirm_broadcast(
 def approve_broadcast(
     session: Session, *, staff: StaffIdentity, broadcast_id: int, now: datetime
 ) -> Broadcast:
-    """A second staff member (not the author) lets a large broadcast go."""
+    """A second, independent staff member (storage.broadcast_approval) lets it go."""
     draft = visible(session, staff, broadcast_id)
-    if actor_key(staff) == _author_key(draft):
-        raise StaffRefused(
-            "forbidden", "a broadcast must be approved by someone else than its author"
-        )
+    check_approver(session, approver=staff, draft=draft, now=now)
     people = recipients(
         session, segment=parse_segment(draft.segment), language=draft.language, now=now
     )
     _queue(session, draft, "pending_approval", people, now, approved_by=staff.id)
     _audit(session, staff, "broadcast.approve", draft, now, f"{len(people)} queued")
     return draft
-
-
-def actor_key(staff: StaffIdentity) -> str:
-    # The bootstrap token and the CLI carry no staff id: both are "no person on record", so
-    # neither may approve the other's broadcast; a named staff member must.
-    return f"staff:{staff.id}" if staff.id is not None else "no-record"
-
-
-def _author_key(draft: Broadcast) -> str:
-    return f"staff:{draft.created_by}" if draft.created_by is not None else "no-record"
 
 
 def _queue(

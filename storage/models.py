@@ -219,7 +219,12 @@ class OutboundMessage(SQLModel, table=True):
 
 
 class Staff(SQLModel, table=True):
-    """A staff member: advisor (own places) or admin (everything)."""
+    """A staff member: advisor (own places) or admin (everything).
+
+    `created_by` is the staff member who created this account; None when it was the operator
+    (the bootstrap token or the shell) — the two-person rule needs to know who stands behind a
+    new account. The token expires `token_issued_at` + PASSNUM_STAFF_TOKEN_TTL_DAYS; a revoked
+    member (`revoked_at`) is refused everywhere."""
 
     id: int | None = Field(default=None, primary_key=True)
     name: str
@@ -228,6 +233,9 @@ class Staff(SQLModel, table=True):
     place_ids: str = ""
     telegram_chat_id: int | None = Field(default=None, unique=True)
     created_at: datetime = Field(sa_column=_at())
+    created_by: int | None = Field(default=None, foreign_key="staff.id")
+    token_issued_at: datetime = Field(sa_column=_at())
+    revoked_at: datetime | None = Field(default=None, sa_column=_at(nullable=True))
 
 
 class Broadcast(SQLModel, table=True):

@@ -18,10 +18,10 @@ __all__ = [
     "StaffRefused",
     "actor_of",
     "audit",
-    "authenticate_token",
     "create_staff",
     "get_staff",
     "hash_token",
+    "identity_of",
     "issue_staff_link",
     "link_staff_chat",
     "open_help_requests",
@@ -81,9 +81,16 @@ def hash_token(token: str) -> str:
 
 
 def create_staff(
-    session: Session, *, name: str, role: str, place_ids: list[int], now: datetime
+    session: Session,
+    *,
+    name: str,
+    role: str,
+    place_ids: list[int],
+    now: datetime,
+    by: StaffIdentity | None = None,
 ) -> tuple[Staff, str]:
-    """A new staff member and their API token (shown once, stored hashed)."""
+    """A new staff member and their API token (shown once, stored hashed). `by` is who creates
+    them (None or an id-less identity: the operator), kept for the two-person rule."""
     if role not in {"admin", "advisor"}:
         raise ValueError("role must be admin or advisor")
     token = secrets.token_urlsafe(32)
@@ -93,31 +100,30 @@ def create_staff(
         token_hash=hash_token(token),
         place_ids=",".join(str(p) for p in place_ids),
         created_at=now,
+        created_by=by.id if by is not None else None,
+        token_issued_at=now,
     )
     session.add(member)
     session.flush()
     return member, token
 
 
-def _identity(member: Staff) -> StaffIdentity:
+def identity_of(member: Staff) -> StaffIdentity:
     places = tuple(int(p) for p in member.place_ids.split(",") if p.strip())
     return StaffIdentity(id=member.id, name=member.name, role=member.role, place_ids=places)
 
 
-def authenticate_token(session: Session, *, token: str) -> StaffIdentity | None:
-    member = session.scalar(select(Staff).where(Staff.token_hash == hash_token(token)))
-    return _identity(member) if member is not None else None
-
-
 def get_staff(session: Session, *, staff_id: int) -> StaffIdentity | None:
     member = session.get(Staff, staff_id)
-    return _identity(member) if member is not None else None
+    return identity_of(member) if member is not None else None
 
 
 def staff_for_chat(session: Session, *, chat_id: int) -> StaffIdentity | None:
-    """The staff member whose Telegram chat this is, if any."""
-    member = session.scalar(select(Staff).where(Staff.telegram_chat_id == chat_id))
-    return _identity(member) if member is not None else None
+    """The staff member whose Telegram chat this is, if any (a revoked member is no one)."""
+    member = session.scalar(
+        select(Staff).where(Staff.telegram_chat_id == chat_id, Staff.revoked_at.is_(None))  # type: ignore[union-attr]
+    )
+    return identity_of(member) if member is not None else None
 
 
 def issue_staff_link(session: Session, *, staff_id: int, by: StaffIdentity, now: datetime) -> str:
@@ -161,13 +167,13 @@ def link_staff_chat(
     if issued is None or spent is not None or issued.record is None:
         return None
     member = session.get(Staff, int(issued.record.split(":")[1]))
-    if member is None:
+    if member is None or member.revoked_at is not None:
         return None
     session.execute(
         update(Staff).where(Staff.telegram_chat_id == chat_id).values(telegram_chat_id=None)
     )
     member.telegram_chat_id = chat_id
-    identity = _identity(member)
+    identity = identity_of(member)
     audit(
         session,
         actor=actor_of(identity),

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from storage.csv_safety import safe_row
 from storage.models import Booking, Booklet, Place, Slot, Voucher
 from storage.models import OutboundMessage as Msg
 from storage.models import OutboundStatus as S
@@ -147,25 +148,28 @@ def staff_stats(session: Session, *, staff: StaffIdentity, price_eur: float) -> 
 
 
 def stats_csv(stats: Stats) -> str:
-    """One line per number: section, month, place, channel, metric, value."""
+    """One line per number: section, month, place, channel, metric, value. Every row goes
+    through `safe_row`: names typed by people (places) never become spreadsheet formulas."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["section", "month", "place", "channel", "metric", "value"])
     for name, value in stats.totals.items():
-        writer.writerow(["totals", "", "", "", name, value])
+        writer.writerow(safe_row(["totals", "", "", "", name, value]))
     for section in ("vouchers", "bookings", "messages"):
         for row in getattr(stats, section):
             labels = {"month", "place_id", "place", "channel"}
             for metric, value in row.items():
                 if metric not in labels:
                     writer.writerow(
-                        [
-                            section,
-                            row["month"],
-                            row.get("place", ""),
-                            row.get("channel", ""),
-                            metric,
-                            value,
-                        ]
+                        safe_row(
+                            [
+                                section,
+                                row["month"],
+                                row.get("place", ""),
+                                row.get("channel", ""),
+                                metric,
+                                value,
+                            ]
+                        )
                     )
     return buffer.getvalue()

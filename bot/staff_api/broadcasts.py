@@ -47,6 +47,10 @@ class PreviewOut(BaseModel):
     telegram_text: str
     estimated_cost_eur: float
     needs_approval: bool
+    reach_24h: int = Field(
+        description="people reached with the overlapping broadcasts of the last 24 h: "
+        "what the approval threshold is compared with"
+    )
 
 
 class ReportOut(BaseModel):
@@ -164,7 +168,8 @@ def confirm(broadcast_id: RecordId, request: Request, staff: Staff) -> ReportOut
 
 @router.post("/broadcasts/{broadcast_id}/approve", response_model=ReportOut)
 def approve(broadcast_id: RecordId, request: Request, staff: Staff) -> ReportOut:
-    """Approve a large broadcast (someone else than its author): it is queued."""
+    """Approve a large broadcast: it is queued. The approver is not its author, nor linked to
+    them by an account created in the last day."""
     return act(
         request,
         staff,

@@ -92,7 +92,12 @@ def add_member(body: StaffCreate, request: Request, staff: Staff) -> StaffCreate
     def work(session: Session) -> StaffCreated:
         admin_only(staff, "add staff members")
         member, token = create_staff(
-            session, name=body.name, role=body.role, place_ids=body.place_ids, now=now()
+            session,
+            name=body.name,
+            role=body.role,
+            place_ids=body.place_ids,
+            now=now(),
+            by=staff,
         )
         audit(
             session,

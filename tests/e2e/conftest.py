@@ -23,7 +23,7 @@ from storage.demo import load_demo
 PUBLIC_URL = "https://passnum.example.org"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 TELEGRAM_SECRET = "telegram-secret-token"
-STAFF_TOKEN = "staff-bootstrap-token-for-tests"
+STAFF_TOKEN = "tests-bootstrap-Vq7Rk2Zx9LmP4sWd8HfJ3nB6"
 
 
 def _free_port() -> int:

@@ -11,7 +11,7 @@ from bot.dispatcher import DispatchConfig
 from bot.pacing import PacingConfig
 from storage.db import unit_of_work
 from storage.models import Beneficiary
-from storage.staff import create_staff
+from storage.staff import StaffIdentity, create_staff
 
 FAST = DispatchConfig(
     pacing=PacingConfig(None, None, None),
@@ -52,11 +52,20 @@ def add_people(
 
 
 def new_staff(
-    engine: Engine, name: str, role: str = "advisor", places: list[int] | None = None
+    engine: Engine,
+    name: str,
+    role: str = "advisor",
+    places: list[int] | None = None,
+    *,
+    at: datetime = NOW,
+    by: StaffIdentity | None = None,
 ) -> tuple[int, str]:
-    """A staff member and their token."""
+    """A staff member and their token, created `at` (an older account: a date in the past)
+    by `by` (the operator when None)."""
     with unit_of_work(engine) as session:
-        member, token = create_staff(session, name=name, role=role, place_ids=places or [], now=NOW)
+        member, token = create_staff(
+            session, name=name, role=role, place_ids=places or [], now=at, by=by
+        )
         session.commit()
     return member.id or 0, token
 

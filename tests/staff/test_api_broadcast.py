@@ -64,7 +64,7 @@ def test_large_broadcast_is_approved_then_delivered_once_each_outside_quiet_hour
     assert held["status"] == "pending_approval" and held["counts"] == {}
     refused = client.post(f"/staff/broadcasts/{broadcast_id}/approve", headers=ADMIN)
     assert refused.status_code == 403 and "someone else" in refused.json()["detail"]
-    _, second = new_staff(live_app.engine, "Second", role="admin")
+    _, second = new_staff(live_app.engine, "Second", role="admin", at=NOW - timedelta(days=2))
     queued = client.post(f"/staff/broadcasts/{broadcast_id}/approve", headers=bearer(second))
     assert queued.json()["status"] == "queued" and queued.json()["counts"] == {"queued": 2000}
 

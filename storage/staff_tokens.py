@@ -1,0 +1,100 @@
+"""Staff API tokens: checked (unknown, expired or revoked), revoked and issued anew.
+
+Why: a token that never ends keeps working on a lost laptop or after someone leaves. A token
+lasts PASSNUM_STAFF_TOKEN_TTL_DAYS from its issue (`Staff.token_issued_at`); revoking a member
+refuses their token and unlinks their Telegram chat at once. Only the hash of a token is stored,
+so a revoked or expired one is still recognised and refused with a message that says why.
+The bootstrap token (PASSNUM_STAFF_TOKEN) lives in the environment: it is checked by the API
+(bot.staff_api.auth) and rotated by changing the variable (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from storage.models import Staff
+from storage.staff import StaffIdentity, StaffRefused, actor_of, audit, hash_token, identity_of
+
+__all__ = ["TokenRefused", "check_token", "find_member", "new_token", "revoke_member"]
+
+
+class TokenRefused(Exception):
+    """A bearer token that does not open the API: `reason` is unknown, expired or revoked;
+    `member` is whose token it is, when known (for the audit log)."""
+
+    def __init__(self, reason: str, message: str, member: StaffIdentity | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.member = member
+
+
+def check_token(session: Session, *, token: str, now: datetime, ttl: timedelta) -> StaffIdentity:
+    """The staff member behind a token that is known, not revoked and younger than `ttl`."""
+    member = session.scalar(select(Staff).where(Staff.token_hash == hash_token(token)))
+    if member is None:
+        raise TokenRefused("unknown", "a valid staff bearer token is required")
+    if member.revoked_at is not None:
+        raise TokenRefused(
+            "revoked",
+            f"this staff token was revoked on {member.revoked_at:%Y-%m-%d}: ask an admin",
+            identity_of(member),
+        )
+    if member.token_issued_at + ttl <= now:
+        ended = member.token_issued_at + ttl
+        raise TokenRefused(
+            "expired",
+            f"this staff token expired on {ended:%Y-%m-%d} (tokens last {ttl.days} days): "
+            "ask an admin for a new one",
+            identity_of(member),
+        )
+    return identity_of(member)
+
+
+def find_member(session: Session, *, token_or_name: str) -> Staff:
+    """The member holding this token, else the one of this name; StaffRefused when none or
+    when the name is not unique."""
+    by_token = session.scalar(select(Staff).where(Staff.token_hash == hash_token(token_or_name)))
+    if by_token is not None:
+        return by_token
+    named = session.scalars(
+        select(Staff).where(func.lower(Staff.name) == token_or_name.strip().lower())
+    ).all()
+    if not named:
+        raise StaffRefused("not_found", "no staff member has this token or name")
+    if len(named) > 1:
+        ids = ", ".join(str(m.id) for m in named)
+        raise StaffRefused(
+            "conflict", f"several staff members are named {token_or_name!r} (ids {ids})"
+        )
+    return named[0]
+
+
+def revoke_member(session: Session, *, member: Staff, by: StaffIdentity, now: datetime) -> Staff:
+    """Refuse the member's token from now on and unlink their Telegram chat; audited."""
+    if member.revoked_at is not None:
+        raise StaffRefused("conflict", f"staff member {member.id} is already revoked")
+    member.revoked_at = now
+    member.telegram_chat_id = None
+    session.add(member)
+    audit(session, actor=actor_of(by), action="staff.revoke", record=f"staff:{member.id}", now=now)
+    return member
+
+
+def new_token(session: Session, *, member: Staff, by: StaffIdentity, now: datetime) -> str:
+    """A fresh token for the member (the old one stops working; a revoked member is back);
+    shown once, stored hashed, audited."""
+    token = secrets.token_urlsafe(32)
+    member.token_hash = hash_token(token)
+    member.token_issued_at = now
+    member.revoked_at = None
+    session.add(member)
+    session.flush()
+    audit(
+        session, actor=actor_of(by), action="staff.new_token", record=f"staff:{member.id}", now=now
+    )
+    return token
