@@ -26,7 +26,7 @@ from storage.models import (
     Voucher,
     VoucherStatus,
 )
-from storage.reminder_texts import PERSON_COLUMNS, Person, choose_address
+from storage.reminder_texts import chosen_address_sql, chosen_channel_sql
 from storage.staff import StaffIdentity, StaffRefused, require_place
 
 __all__ = ["Segment", "check_segment", "parse_segment", "recipients", "segment_place"]
@@ -131,16 +131,13 @@ def recipients(
     session: Session, *, segment: Segment, language: str | None, now: datetime
 ) -> list[tuple[int, str, str]]:
     """(beneficiary id, channel, address) of everyone in the segment who can be written to."""
-    query = select(*PERSON_COLUMNS).where(
+    channel = chosen_channel_sql()  # storage.reminder_texts.choose_address, in SQL
+    query = select(Beneficiary.id, channel, chosen_address_sql(channel)).where(
         _member_condition(session, segment, now),
         Beneficiary.opted_out.is_(False),
         Beneficiary.erased_at.is_(None),
+        channel.is_not(None),
     )
     if language:
         query = query.where(Beneficiary.language == language)
-    found = []
-    for row in session.execute(query):
-        target = choose_address(Person(*row))
-        if target is not None:
-            found.append((row[0], *target))
-    return found
+    return [(row[0], row[1], row[2]) for row in session.execute(query)]

@@ -21,8 +21,6 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
-    case,
-    cast,
     insert,
     literal,
     select,
@@ -35,6 +33,7 @@ from storage.models import Beneficiary, Booking, BookingStatus, Place, Slot
 from storage.models import OutboundMessage as Msg
 from storage.models import OutboundStatus as S
 from storage.reminder_queries import not_in_outbox, outbox_key, reachable
+from storage.reminder_texts import chosen_address_sql, chosen_channel_sql
 from storage.types import UTCDateTime
 
 __all__ = ["SlotPlan", "SlotText", "booked_slots", "queue_slot_reminders"]
@@ -85,24 +84,6 @@ class SlotPlan:
     language: str
 
 
-def _telegram_ok() -> Any:
-    return Beneficiary.telegram_chat_id.is_not(None) & Beneficiary.telegram_unreachable.is_(False)  # type: ignore[union-attr]
-
-
-def _channel() -> Any:
-    """SQL of `choose_address`'s channel: preferred, else last used, else SMS, else Telegram."""
-    sms_ok = Beneficiary.phone.is_not(None) & (Beneficiary.phone != "")  # type: ignore[union-attr]
-    tg_ok = _telegram_ok()
-    whens = []
-    for chosen in (Beneficiary.preferred_channel, Beneficiary.last_channel):
-        whens += [
-            (and_(chosen == "sms", sms_ok), "sms"),
-            (and_(chosen == "telegram", tg_ok), "telegram"),
-        ]
-    whens += [(sms_ok, "sms"), (tg_ok, "telegram")]
-    return case(*whens, else_=None)
-
-
 def _candidates(prefix: str, now: datetime, until: datetime) -> list[Any]:
     return [
         Booking.status == BookingStatus.BOOKED.value,
@@ -119,7 +100,7 @@ def booked_slots(
 ) -> list[SlotPlan]:
     """Slots starting in (now, until] with bookings whose `prefix` reminder is not queued yet,
     once per channel and language needed."""
-    channel = _channel()
+    channel = chosen_channel_sql()
     query = (
         select(
             Slot.id,
@@ -175,11 +156,8 @@ _COLUMNS = [
 
 
 def _select(prefix: str, now: datetime, until: datetime) -> Any:
-    channel = _channel()
-    address = case(
-        (channel == "sms", Beneficiary.phone),
-        else_=literal("tg:") + cast(Beneficiary.telegram_chat_id, String),
-    )
+    channel = chosen_channel_sql()
+    address = chosen_address_sql(channel)
     plan = _plans.c
     return (
         select(
