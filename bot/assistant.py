@@ -16,6 +16,8 @@ import flows
 from bot.effects import EffectContext, EffectRefused, execute_effects
 from config import Settings
 from config.catalogs import available_languages
+from config.lexicon import load_lexicons
+from flows.lexicon import build_lexicon
 from flows.types import Ctx, FlowSettings, Input, Rejected, Reply
 from storage.abuse import InboundLimits, inbound_allowed
 from storage.conversations import load_state, record_inbound, save_inbound_reply, save_state
@@ -24,6 +26,7 @@ from storage.directory import DatabaseDirectory, beneficiary_view
 from storage.geo import PlaceResolver, default_resolver
 from storage.identity import beneficiary_for_address, set_beneficiary_flags
 from storage.models import Beneficiary
+from storage.notices import last_booking_notice
 from storage.phones import is_french, mask_phone
 
 __all__ = ["Assistant", "Turn", "sms_address", "telegram_address"]
@@ -72,6 +75,8 @@ class Assistant:
             cancel_cutoff=timedelta(hours=settings.cancel_cutoff_hours),
             sms_two_way=settings.sms_two_way,
             languages=available_languages(),
+            lexicon=build_lexicon(load_lexicons()),
+            timezone=settings.tz,
         )
 
     def handle(
@@ -177,6 +182,11 @@ class Assistant:
             beneficiary=beneficiary_view(holder) if holder else None,
             directory=directory,
             settings=self.flow_settings,
+            notice=(
+                last_booking_notice(session, beneficiary_id=holder.id, address=address, now=now)
+                if holder is not None and holder.id is not None
+                else None
+            ),
         )
         state = load_state(session, address=address)
         step = flows.handle(state, message, ctx)

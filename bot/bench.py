@@ -84,9 +84,17 @@ def bench_place_lookup(workdir: Path, quick: bool) -> Result:
     return {"lookups": rounds * len(texts), "mean_us": round(per_call_us, 1)}
 
 
+def bench_interpret(workdir: Path, quick: bool) -> Result:
+    """Reading one message: the interpreter and its place lookups (bot/bench_interpret.py)."""
+    from bot.bench_interpret import bench_interpreter
+
+    return bench_interpreter(workdir, quick)
+
+
 BENCHES: dict[str, Callable[[Path, bool], Result]] = {
     "nearest_slot_search": bench_nearest,
     "place_lookup": bench_place_lookup,
+    "interpreter": bench_interpret,
 }
 
 

@@ -32,8 +32,15 @@ def _settings() -> Settings:
 
 def bench_dispatch(engine: Engine, n: int) -> float:
     """Messages per second from queued to sent, unpaced, through real loopback HTTP."""
-    rows = [{"channel": "sms", "address": f"+336{i:08d}", "body": f"Bench {i}",
-             "dedupe_key": f"bench-dispatch:{time.time_ns()}:{i}"} for i in range(n)]
+    rows = [
+        {
+            "channel": "sms",
+            "address": f"+336{i:08d}",
+            "body": f"Bench {i}",
+            "dedupe_key": f"bench-dispatch:{time.time_ns()}:{i}",
+        }
+        for i in range(n)
+    ]
     with unit_of_work(engine) as session:
         outbox.enqueue_many(session, rows, now=MONDAY_10)
         session.commit()
@@ -67,32 +74,93 @@ def _seed_bookings(engine: Engine, n: int) -> None:
     now, tag = datetime.now(UTC), str(time.time_ns())
     with engine.begin() as conn:
         if conn.scalar(select(Topic.key).where(Topic.key == "email")) is None:
-            conn.execute(insert(Topic), [{"key": "email", "label_fr": "E-mail",
-                                          "label_en": "E-mail"}])
-        place_id = conn.execute(insert(Place).returning(Place.id), [{
-            "external_id": f"bench-{tag}", "name": "Maison des habitants", "address": "1 rue",
-            "postcode": "38000", "commune": "Grenoble", "latitude": 45.18, "longitude": 5.72,
-        }]).scalar_one()
-        slot_ids = _ids(conn, Slot, [{
-            "external_id": f"bench-{tag}-{s}", "place_id": place_id, "topic": "email",
-            "starts_at": MONDAY_10 + timedelta(days=1 + s % 5, hours=s % 8),
-            "ends_at": MONDAY_10 + timedelta(days=1 + s % 5, hours=s % 8 + 2),
-            "capacity": SEATS, "booked": SEATS} for s in range(max(n // SEATS, 1))])
-        people = _ids(conn, Beneficiary, [{
-            "first_name": f"P{i}", "phone": f"+337{tag[-4:]}{i:06d}"[:16], "created_at": now,
-            "last_channel": "sms"} for i in range(n)])
-        booklets = _ids(conn, Booklet, [{"number": f"B{tag}-{i}", "verification_code": "1",
-                                         "beneficiary_id": p, "issued_at": now}
-                                        for i, p in enumerate(people)])
-        vouchers = _ids(conn, Voucher, [{"code": f"V{tag}-{i}", "booklet_id": b,
-                                         "expires_on": date(2027, 6, 30), "status": "reserved",
-                                         "updated_at": now} for i, b in enumerate(booklets)])
-        conn.execute(insert(Booking), [{"slot_id": slot_ids[i // SEATS % len(slot_ids)],
-                                        "beneficiary_id": p, "voucher_id": v, "status": "booked",
-                                        "created_at": now - timedelta(days=7),
-                                        "updated_at": now}
-                                       for i, (p, v) in enumerate(zip(people, vouchers,
-                                                                      strict=True))])
+            conn.execute(
+                insert(Topic), [{"key": "email", "label_fr": "E-mail", "label_en": "E-mail"}]
+            )
+        place_id = conn.execute(
+            insert(Place).returning(Place.id),
+            [
+                {
+                    "external_id": f"bench-{tag}",
+                    "name": "Maison des habitants",
+                    "address": "1 rue",
+                    "postcode": "38000",
+                    "commune": "Grenoble",
+                    "latitude": 45.18,
+                    "longitude": 5.72,
+                }
+            ],
+        ).scalar_one()
+        slot_ids = _ids(
+            conn,
+            Slot,
+            [
+                {
+                    "external_id": f"bench-{tag}-{s}",
+                    "place_id": place_id,
+                    "topic": "email",
+                    "starts_at": MONDAY_10 + timedelta(days=1 + s % 5, hours=s % 8),
+                    "ends_at": MONDAY_10 + timedelta(days=1 + s % 5, hours=s % 8 + 2),
+                    "capacity": SEATS,
+                    "booked": SEATS,
+                }
+                for s in range(max(n // SEATS, 1))
+            ],
+        )
+        people = _ids(
+            conn,
+            Beneficiary,
+            [
+                {
+                    "first_name": f"P{i}",
+                    "phone": f"+337{tag[-4:]}{i:06d}"[:16],
+                    "created_at": now,
+                    "last_channel": "sms",
+                }
+                for i in range(n)
+            ],
+        )
+        booklets = _ids(
+            conn,
+            Booklet,
+            [
+                {
+                    "number": f"B{tag}-{i}",
+                    "verification_code": "1",
+                    "beneficiary_id": p,
+                    "issued_at": now,
+                }
+                for i, p in enumerate(people)
+            ],
+        )
+        vouchers = _ids(
+            conn,
+            Voucher,
+            [
+                {
+                    "code": f"V{tag}-{i}",
+                    "booklet_id": b,
+                    "expires_on": date(2027, 6, 30),
+                    "status": "reserved",
+                    "updated_at": now,
+                }
+                for i, b in enumerate(booklets)
+            ],
+        )
+        conn.execute(
+            insert(Booking),
+            [
+                {
+                    "slot_id": slot_ids[i // SEATS % len(slot_ids)],
+                    "beneficiary_id": p,
+                    "voucher_id": v,
+                    "status": "booked",
+                    "created_at": now - timedelta(days=7),
+                    "updated_at": now,
+                }
+                for i, (p, v) in enumerate(zip(people, vouchers, strict=True))
+            ],
+        )
 
 
 def _ids(conn, model, rows: list[dict]) -> list[int]:  # type: ignore[no-untyped-def, type-arg]

@@ -30,10 +30,19 @@ def _free_port() -> int:
 
 def _start(mode: str, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    env = {**os.environ, "PASSNUM_DATABASE_URL": database_url, "PASSNUM_PUBLIC_URL": PUBLIC_URL,
-           "PASSNUM_TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PASSNUM_TELEGRAM_TOKEN": ""}
-    process = subprocess.Popen([sys.executable, "-m", "bot.bench_server", mode, str(port)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "PASSNUM_DATABASE_URL": database_url,
+        "PASSNUM_PUBLIC_URL": PUBLIC_URL,
+        "PASSNUM_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "PASSNUM_TELEGRAM_TOKEN": "",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.bench_server", mode, str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -61,9 +70,13 @@ def _requests(phones: list[str], count: int, tag: str) -> list[tuple[dict[str, s
     bodies = ["1", "MENU", "3", "0"]
     signed = []
     for n in range(count):
-        params = {"From": phones[n % len(phones)], "To": "+33700000000",
-                  "Body": bodies[(n // len(phones)) % len(bodies)],
-                  "MessageSid": f"SM{tag}{n:030d}", "AccountSid": "AC" + "0" * 32}
+        params = {
+            "From": phones[n % len(phones)],
+            "To": "+33700000000",
+            "Body": bodies[(n // len(phones)) % len(bodies)],
+            "MessageSid": f"SM{tag}{n:030d}",
+            "AccountSid": "AC" + "0" * 32,
+        }
         signed.append((params, validator.compute_signature(PUBLIC_URL + "/sms/twilio", params)))
     return signed
 
@@ -107,8 +120,12 @@ def _run_load(mode: str, database_url: str, phones: list[str], count: int) -> di
     finally:
         process.terminate()
         process.wait(timeout=20)
-    return {"rps": round(rate, 1), "p50_ms": round(percentile(latencies, 50), 2),
-            "p99_ms": round(percentile(latencies, 99), 2), "peak_rss_mb": memory}
+    return {
+        "rps": round(rate, 1),
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "peak_rss_mb": memory,
+    }
 
 
 def _seed(database_url: str, people: int) -> list[str]:
@@ -135,8 +152,17 @@ def bench_webhook(workdir: Path, quick: bool) -> dict[str, Any]:
     count = 800 if quick else 4000
     full = _run_load("full", database_url, phones, count)
     bare = _run_load("bare", database_url, phones, count)
-    return {"requests": count, "concurrency": CONCURRENCY, "database": "sqlite",
-            "full_rps": full["rps"], "full_p50_ms": full["p50_ms"], "full_p99_ms": full["p99_ms"],
-            "bare_rps": bare["rps"], "bare_p50_ms": bare["p50_ms"], "bare_p99_ms": bare["p99_ms"],
-            "ratio_full_to_bare": round(full["rps"] / bare["rps"], 3), "target_ratio": 0.5,
-            "server_peak_rss_mb": full["peak_rss_mb"]}
+    return {
+        "requests": count,
+        "concurrency": CONCURRENCY,
+        "database": "sqlite",
+        "full_rps": full["rps"],
+        "full_p50_ms": full["p50_ms"],
+        "full_p99_ms": full["p99_ms"],
+        "bare_rps": bare["rps"],
+        "bare_p50_ms": bare["p50_ms"],
+        "bare_p99_ms": bare["p99_ms"],
+        "ratio_full_to_bare": round(full["rps"] / bare["rps"], 3),
+        "target_ratio": 0.5,
+        "server_peak_rss_mb": full["peak_rss_mb"],
+    }

@@ -67,16 +67,36 @@ def demo() -> None:
     """Create/update the database and load the demo data set (idempotent)."""
     from bot.runtime import open_database
     from storage.db import unit_of_work
-    from storage.demo import load_demo
+    from storage.demo import DEMO_BOOKLET, DEMO_CODE, DEMO_PHONE, load_demo
+    from storage.demo_staff import demo_admin_token
 
     settings = _settings()
     engine = open_database(settings)
     with unit_of_work(engine) as session:
         summary = load_demo(session, now=datetime.now(UTC))
+        token = demo_admin_token(session, now=datetime.now(UTC))
         session.commit()
-    console.print(f"Demo data loaded in {_safe_url(settings.database_url)}: {summary}")
     console.print(
-        "Try: [bold]passnum chat --phone +33612345678[/bold] (booklet PN-0001, code 1234)"
+        f"[bold]Demo data ready[/bold] in {_safe_url(settings.database_url)}", soft_wrap=True
+    )
+    console.print(
+        f"  {summary.places} places, {summary.slots} sessions over the next four weeks, "
+        f"{summary.beneficiaries} people holding {summary.vouchers} vouchers "
+        f"({summary.created} records created by this run)",
+        soft_wrap=True,
+    )
+    console.print(
+        f"[bold]Staff console:[/bold] {settings.public_url.rstrip('/')}/ "
+        "(once [bold]make run[/bold] or [bold].venv/bin/passnum serve[/bold] is running)",
+        soft_wrap=True,
+    )
+    console.print(
+        f"  sign in with the demo coordinator's token: [bold]{token}[/bold]", soft_wrap=True
+    )
+    console.print(
+        f"[bold]Assistant in the terminal:[/bold] .venv/bin/passnum chat --phone {DEMO_PHONE} "
+        f"(booklet {DEMO_BOOKLET}, code {DEMO_CODE})",
+        soft_wrap=True,
     )
 
 

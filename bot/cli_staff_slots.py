@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.cli_staff_common import MAX_ID, RecordId, console, fail, local_text, now, parse_time, run
 from config import Settings
+from storage.access import BookletProof
 from storage.models import Slot
 from storage.slots_admin import book_for, change_slot, create_slot, list_slots
 from storage.staff import CLI_ADMIN
@@ -118,15 +119,30 @@ def move_slot(
 
 
 @slots_app.command("book")
-def book(slot_id: RecordId, beneficiary_id: RecordId) -> None:
+def book(
+    slot_id: RecordId,
+    beneficiary_id: Annotated[
+        int | None, typer.Argument(min=1, max=MAX_ID, help="beneficiary id (or --booklet)")
+    ] = None,
+    booklet: Annotated[str | None, typer.Option(help="a walk-in's booklet number")] = None,
+    code: Annotated[str | None, typer.Option(help="that booklet's verification code")] = None,
+) -> None:
     """Book a seat on a slot on behalf of a beneficiary (one voucher is reserved)."""
+    if (booklet is None) != (code is None):
+        raise fail("--booklet and --code go together")
+    proof = BookletProof(booklet, code) if booklet is not None and code is not None else None
     booking = run(
         lambda s, _: book_for(
-            s, staff=CLI_ADMIN, slot_id=slot_id, beneficiary_id=beneficiary_id, now=now()
+            s,
+            staff=CLI_ADMIN,
+            slot_id=slot_id,
+            beneficiary_id=beneficiary_id,
+            proof=proof,
+            now=now(),
         )
     )
     console.print(
-        f"Booking {booking.id}: beneficiary {beneficiary_id} booked on slot {slot_id} "
+        f"Booking {booking.id}: beneficiary {booking.beneficiary_id} booked on slot {slot_id} "
         "(one voucher reserved).",
         highlight=False,
     )

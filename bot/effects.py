@@ -24,7 +24,12 @@ from flows.types import (
     SetReminders,
 )
 from storage.booking import BookingRefused, cancel_booking, reserve_seat
-from storage.identity import leave_help_request, link_address, set_beneficiary_flags
+from storage.identity import (
+    leave_help_request,
+    link_address,
+    set_beneficiary_flags,
+    spend_link_token,
+)
 
 __all__ = ["EffectContext", "EffectRefused", "execute_effects", "HANDLERS"]
 
@@ -55,6 +60,11 @@ def _holder(ctx: EffectContext) -> int:
 
 
 def _link(ctx: EffectContext, effect: LinkAddress) -> None:
+    """Link the address; by a deep link only while its token is unused and unexpired."""
+    if effect.link_token is not None and not spend_link_token(
+        ctx.session, beneficiary_id=effect.beneficiary_id, token=effect.link_token, now=ctx.now
+    ):
+        raise EffectRefused(effect, "link_used")
     link_address(
         ctx.session,
         beneficiary_id=effect.beneficiary_id,

@@ -89,8 +89,9 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
                 status, body = _ANSWERS[behaviour]
                 return self._answer(status, body)
             with state.lock:
-                item = Received(payload["to"], payload["text"], f"FAKE{len(state.received) + 1}",
-                                time.time())
+                item = Received(
+                    payload["to"], payload["text"], f"FAKE{len(state.received) + 1}", time.time()
+                )
                 state.received.append(item)
             if behaviour == "timeout":
                 time.sleep(state.hang)
@@ -158,8 +159,9 @@ def _classify(response: httpx.Response) -> SendResult:
     error = f"{response.status_code} {body.get('code')}: {body.get('message')}"
     if response.status_code == 429 or response.status_code >= 500:
         retry = response.headers.get("Retry-After")
-        return SendResult(Outcome.TEMPORARY, error=error,
-                          retry_after=float(retry) if retry else None)
+        return SendResult(
+            Outcome.TEMPORARY, error=error, retry_after=float(retry) if retry else None
+        )
     return SendResult(Outcome.PERMANENT, error=error, opted_out=body.get("code") == 21610)
 
 
@@ -172,8 +174,9 @@ class LoopbackProvider:
         self.timeout = timeout
         self._client: httpx.AsyncClient | None = None
 
-    async def send(self, address: str, text: str, *,
-                   keyboard: list[list[str]] | None = None) -> SendResult:
+    async def send(
+        self, address: str, text: str, *, keyboard: list[list[str]] | None = None
+    ) -> SendResult:
         if self._client is None:  # created inside the running loop that will use it
             self._client = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout)
         try:

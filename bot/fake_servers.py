@@ -2,7 +2,7 @@
 they receive. Used by the end-to-end tests and by `passnum bench`; never by production code.
 
     with FakeTwilio() as twilio:          # twilio.url -> PASSNUM_TWILIO_API_BASE
-        ...; twilio.sent  -> [{"To": "+336…", "Body": "…", …}]
+        ...; twilio.sent  -> [{"To": "+336…", "Body": "…", …}]; twilio.sids -> {"SM…": {…}}
     with FakeTelegram() as telegram:      # telegram.url -> PASSNUM_TELEGRAM_API_BASE
         ...; telegram.calls("sendMessage") -> [{"chat_id": 42, "text": "…", …}]
 """
@@ -106,6 +106,7 @@ class FakeTwilio(_Server):
     def __init__(self) -> None:
         super().__init__()
         self._sids = itertools.count(1)
+        self.sids: dict[str, dict[str, Any]] = {}  # message sid -> the fields it was sent with
 
     @property
     def sent(self) -> list[dict[str, Any]]:
@@ -118,6 +119,8 @@ class FakeTwilio(_Server):
         if not path.endswith("/Messages.json"):
             return 404, {"code": 20404, "message": "not found", "status": 404}, {}
         sid = f"SM{next(self._sids):032x}"
+        with self.lock:
+            self.sids[sid] = fields
         account = path.split("/")[3]
         return (
             201,

@@ -23,8 +23,9 @@ Sleep = Callable[[float], Awaitable[None]]
 class RateLimiter:
     """At most `rate` units per second; `rate=None` means unlimited (benchmarks, tests)."""
 
-    def __init__(self, rate: float | None, *, clock: Clock = time.monotonic,
-                 sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(
+        self, rate: float | None, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+    ) -> None:
         self.rate = rate
         self._clock = clock
         self._sleep = sleep
@@ -58,9 +59,15 @@ class PacingConfig:
 class ChannelPacer:
     """One channel's overall limiter, plus one per address when the channel needs it."""
 
-    def __init__(self, overall: RateLimiter, *, per_address: float | None = None,
-                 clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
-                 count_segments: bool = False) -> None:
+    def __init__(
+        self,
+        overall: RateLimiter,
+        *,
+        per_address: float | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        count_segments: bool = False,
+    ) -> None:
         self.overall = overall
         self.per_address = per_address
         self.count_segments = count_segments
@@ -84,11 +91,23 @@ class ChannelPacer:
         self._addresses = {a: lim for a, lim in self._addresses.items() if lim._next > now}
 
 
-def pacer_for(channel: str, config: PacingConfig, *, clock: Clock = time.monotonic,
-              sleep: Sleep = asyncio.sleep) -> ChannelPacer:
+def pacer_for(
+    channel: str,
+    config: PacingConfig,
+    *,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = asyncio.sleep,
+) -> ChannelPacer:
     if channel == "telegram":
-        return ChannelPacer(RateLimiter(config.telegram_per_second, clock=clock, sleep=sleep),
-                            per_address=config.telegram_per_chat_per_second,
-                            clock=clock, sleep=sleep)
-    return ChannelPacer(RateLimiter(config.sms_segments_per_second, clock=clock, sleep=sleep),
-                        clock=clock, sleep=sleep, count_segments=True)
+        return ChannelPacer(
+            RateLimiter(config.telegram_per_second, clock=clock, sleep=sleep),
+            per_address=config.telegram_per_chat_per_second,
+            clock=clock,
+            sleep=sleep,
+        )
+    return ChannelPacer(
+        RateLimiter(config.sms_segments_per_second, clock=clock, sleep=sleep),
+        clock=clock,
+        sleep=sleep,
+        count_segments=True,
+    )

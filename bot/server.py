@@ -51,6 +51,7 @@ def create_app(
     settings: Settings, *, engine: Engine | None = None, run_scheduler: bool = True
 ) -> FastAPI:
     """Build the app; the lifespan starts and stops Telegram and the scheduler."""
+    from bot.console import mount_console
     from bot.routes_health import router as health_router
     from bot.routes_privacy import router as privacy_router
     from bot.routes_staff import router as staff_router
@@ -80,6 +81,7 @@ def create_app(
     app.add_middleware(BodySizeLimit)
     for router in (health_router, twilio_router, telegram_router, staff_router, privacy_router):
         app.include_router(router)
+    mount_console(app)
     return app
 
 

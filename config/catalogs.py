@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-__all__ = ["available_languages", "load_catalogs", "load_staff_texts"]
+__all__ = ["available_languages", "load_catalogs", "load_console_texts", "load_staff_texts"]
 
 
 def _files(folder_name: str = "catalogs") -> dict[str, str]:
@@ -30,6 +30,11 @@ def load_catalogs() -> dict[str, dict[str, str]]:
 def load_staff_texts() -> dict[str, dict[str, str]]:
     """Every staff catalog, by language code: {"fr": {"staff.linked": "Bonjour {name}, …"}, …}."""
     return {code: json.loads(text) for code, text in sorted(_files("staff_catalogs").items())}
+
+
+def load_console_texts() -> dict[str, dict[str, str]]:
+    """The web console's labels, by language code: {"fr": {"nav.today": "Aujourd'hui"}, …}."""
+    return {code: json.loads(text) for code, text in sorted(_files("console_catalogs").items())}
 
 
 def available_languages() -> tuple[str, ...]:

@@ -5,6 +5,9 @@ No I/O, no clock: see flows/types.py for the contract and flows/flows.mmd for th
 
 from flows.engine import handle
 from flows.gsm7 import gsm7_length, is_gsm7, sms_segments, to_gsm7
+from flows.interpret import Heard, interpret
+from flows.lexicon import Lexicon, build_lexicon
+from flows.optout import opt_out_intent
 from flows.render import (
     SMS_BUDGET,
     SMS_CHOICES_BUDGET,
@@ -18,6 +21,7 @@ from flows.states import State
 from flows.types import (
     Balance,
     BeneficiaryView,
+    BookingNotice,
     BookingView,
     CancelBooking,
     Choice,
@@ -51,6 +55,7 @@ __all__ = [
     "SMS_CHOICES_BUDGET",
     "Balance",
     "BeneficiaryView",
+    "BookingNotice",
     "BookingView",
     "Button",
     "CancelBooking",
@@ -62,8 +67,10 @@ __all__ = [
     "Effect",
     "FlowSettings",
     "HelpContact",
+    "Heard",
     "Input",
     "LeaveHelpMessage",
+    "Lexicon",
     "LinkAddress",
     "Location",
     "OptIn",
@@ -81,9 +88,12 @@ __all__ = [
     "TelegramMessage",
     "Text",
     "TopicView",
+    "build_lexicon",
     "gsm7_length",
     "handle",
+    "interpret",
     "is_gsm7",
+    "opt_out_intent",
     "render_sms",
     "render_telegram",
     "sms_segments",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flows.booking import yes_or_no
 from flows.replies import back_to_start
 from flows.states import Outcome, State, Turn
@@ -95,21 +97,26 @@ def toggle_reminders(turn: Turn) -> Outcome:
     return Outcome(State.MENU, [Reply(key)], [SetReminders(enabled)])
 
 
-def start_help(turn: Turn) -> Outcome:
-    """Gives the advisor's phone and hours; offers to leave a message."""
+def start_help(turn: Turn, pending: dict[str, Any] | None = None) -> Outcome:
+    """Gives the advisor's phone and hours; offers to leave a message (or the search back)."""
     who = turn.ctx.beneficiary
     contact = turn.ctx.directory.help_contact(who.id if who else None)
-    reply = Reply(
-        "help.contact",
-        {"phone": contact.phone, "hours": contact.hours},
-        (Choice(1, "help.leave_message"),),
-    )
-    return Outcome(State.HELP, [reply])
+    choices: tuple[Choice, ...] = (Choice(1, "help.leave_message"),)
+    if pending:
+        choices = (*choices, Choice(2, "resume.choice"))
+    reply = Reply("help.contact", {"phone": contact.phone, "hours": contact.hours}, choices)
+    return Outcome(State.HELP, [reply], data={"pending": pending} if pending else {})
 
 
 def on_help(turn: Turn) -> Outcome | None:
-    """On 1 (or yes), asks for the message to leave."""
-    if parse_number(turn.norm) == 1 or yes_or_no(turn):
+    """On 1 (or yes), asks for the message to leave; on 2, the pending question again."""
+    number = turn.heard.number
+    pending = turn.data.get("pending")
+    if number == 2 and isinstance(pending, dict):
+        from flows.slips import take_up
+
+        return take_up(turn, pending)
+    if number == 1 or (number is None and yes_or_no(turn)):
         return Outcome(State.WRITE_HELP, [Reply("help.ask_message")])
     return None
 

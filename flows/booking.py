@@ -2,47 +2,52 @@
 
 from __future__ import annotations
 
-from flows.find import no_voucher, show_slots, slot_params
+from flows.find import no_voucher, refine, search_of, show_slots, slot_params
 from flows.replies import menu
 from flows.states import Outcome, State, Turn
 from flows.types import Rejected, Reply, ReserveSeat
-from flows.understand import parse_number, parse_yes_no
 
 __all__ = ["on_confirm_slot", "on_reserve_rejected", "yes_or_no"]
 
 
 def yes_or_no(turn: Turn) -> bool | None:
-    """1 / oui / ok → True; 2 / non → False; else None."""
-    number = parse_number(turn.norm)
-    if number in (1, 2):
-        return number == 1
-    return parse_yes_no(turn.norm)
+    """1 / oui / ok / d'accord → True; 2 / non → False; else None."""
+    heard = turn.heard
+    if heard.number in (1, 2):
+        return heard.number == 1
+    if heard.small in ("yes", "no"):
+        return heard.small == "yes"
+    if heard.has("intent.yes") and not heard.has("intent.no") and heard.intent is None:
+        return True if not heard.rest else None
+    if heard.has("intent.no") and heard.intent is None and not heard.rest:
+        return False
+    return None
 
 
 def on_confirm_slot(turn: Turn) -> Outcome | None:
-    """Books the slot on yes; back to the list on no."""
+    """Books the slot on yes; back to the list on no; a new day or place searches again."""
     answer = yes_or_no(turn)
+    search = search_of(turn.data)
     if answer is None:
-        return None
-    point, topic = turn.data.get("point"), turn.data.get("topic")
+        return refine(turn, search) if search["point"] else None
     if not answer:
-        if point is None:
+        if search["point"] is None:
             return menu(turn)
-        return show_slots(turn, point, topic, int(turn.data.get("offset", 0)))
-    slot_id = int(turn.data["slot"])
-    slot = turn.ctx.directory.slot(slot_id)
+        return show_slots(turn, search)
+    slot_id = turn.data.get("slot")
+    slot = turn.ctx.directory.slot(slot_id) if isinstance(slot_id, int) else None
     if slot is None:
         return _again(turn, "book.slot_gone")
     done = Reply("book.done", slot_params(slot))
-    return Outcome(State.MENU, [done], [ReserveSeat(slot_id)])
+    return Outcome(State.MENU, [done], [ReserveSeat(slot.id)])
 
 
 def _again(turn: Turn, key: str) -> Outcome:
     """Says what went wrong, then shows the first slots of the same search again."""
-    point = turn.data.get("point")
-    if not isinstance(point, list) or len(point) != 3:
+    search = search_of(turn.data)
+    if search["point"] is None:
         return menu(turn, before=[Reply(key)])
-    return show_slots(turn, point, turn.data.get("topic"), 0, before=[Reply(key)])
+    return show_slots(turn, search, before=[Reply(key)])
 
 
 def on_reserve_rejected(turn: Turn, rejected: Rejected) -> Outcome:

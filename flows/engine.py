@@ -16,14 +16,16 @@ from datetime import datetime
 from typing import Any
 
 from flows import account, booking, cancel, find, identity
-from flows.menu import not_understood, on_menu, route_intent
+from flows.menu import acknowledge, on_menu, route_intent
 from flows.replies import ask_booklet, back_to_start, menu
+from flows.slips import PENDING, back, hint, offer_resume, on_resume
 from flows.states import LINKED_ONLY, Outcome, State, Turn
 from flows.types import (
     CancelBooking,
     Contact,
     Ctx,
     Input,
+    LinkAddress,
     Location,
     OptIn,
     OptOut,
@@ -36,8 +38,9 @@ from flows.types import (
 )
 from flows.understand import Global, global_word
 
-__all__ = ["HANDLERS", "handle"]
+__all__ = ["HANDLERS", "STATE_VERSION", "handle"]
 
+STATE_VERSION = 2  # 1: the first release's dicts (no "v"); read as they are, checked below
 StepFunction = Callable[[Turn], Outcome | None]
 
 # One function per state; None means "not understood here" (intents and the hint follow).
@@ -55,6 +58,20 @@ HANDLERS: dict[State, StepFunction] = {
     State.HELP: account.on_help,
     State.WRITE_HELP: account.on_write_help,
     State.CHOOSE_LANGUAGE: account.on_choose_language,
+    State.RESUME: on_resume,
+}
+
+# What each step's data must hold to take its question up again; a state saved without it
+# (an older release, a damaged row) restarts with a short apology instead of failing.
+NEEDS: dict[State, dict[str, type]] = {
+    State.ASK_CODE: {"number": str},
+    State.CHOOSE_PLACE: {"points": list},
+    State.CHOOSE_TOPIC: {"point": list},
+    State.CHOOSE_SLOT: {"point": list, "slots": list},
+    State.CONFIRM_SLOT: {"slot": int},
+    State.CHOOSE_BOOKING: {"bookings": list},
+    State.CONFIRM_CANCEL: {"booking": int},
+    State.RESUME: {"pending": dict},
 }
 
 
@@ -68,6 +85,7 @@ class Saved:
     language: str | None = None
     lock: dict[str, Any] = field(default_factory=dict)
     opted_out: bool = False
+    version: int = 1
 
 
 def _moment(value: object) -> datetime | None:
@@ -90,12 +108,14 @@ def _load(state: dict[str, Any] | None) -> Saved:
         language=state.get("language") if isinstance(state.get("language"), str) else None,
         lock=dict(lock) if isinstance(lock, dict) else {},
         opted_out=state.get("opted_out") is True,
+        version=int(state["v"]) if isinstance(state.get("v"), int) else 1,
     )
 
 
 def _dump(saved: Saved, outcome: Outcome | None, turn: Turn) -> dict[str, Any]:
     step = outcome.state if outcome else saved.step
     return {
+        "v": STATE_VERSION,
         "step": step.value if step else None,
         "data": outcome.data if outcome else saved.data,
         "at": turn.now.isoformat(),
@@ -122,6 +142,16 @@ def _live_lock(lock: dict[str, Any], now: datetime) -> dict[str, Any]:
     return lock
 
 
+def _usable(saved: Saved) -> bool:
+    """The saved step can be taken up: a version we know, and the data its step needs."""
+    if saved.step is None:
+        return True
+    if saved.version > STATE_VERSION:
+        return False
+    needs = NEEDS.get(saved.step, {})
+    return all(isinstance(saved.data.get(key), kind) for key, kind in needs.items())
+
+
 def _idle(saved: Saved, ctx: Ctx) -> bool:
     if saved.step is None:
         return True
@@ -134,22 +164,27 @@ def handle(state: dict[str, Any] | None, message: Input, ctx: Ctx) -> Step:
     turn = Turn(ctx, message, saved.data, _language(saved, ctx), _live_lock(saved.lock, ctx.now))
     if isinstance(message, Rejected):
         return _step(saved, turn, _rejected(turn, message))
+    apology: list[Reply] = []
     if _idle(saved, ctx):
         saved.step, turn.data, turn.fresh = None, {}, True
+    elif not _usable(saved):
+        saved.step, turn.data, apology = None, {}, [Reply("error.restart")]
     opted_out = saved.opted_out or bool(ctx.beneficiary and ctx.beneficiary.opted_out)
-    word = global_word(turn.norm) if isinstance(message, Text) else None
-    if word is Global.START or (opted_out and isinstance(message, Start)):
+    said = turn.heard.opt_out if isinstance(message, Text) else None
+    if said == "start" or (opted_out and isinstance(message, Start)):
         saved.opted_out = False
         return _step(saved, turn, _opt_in(turn, opted_out))
     if opted_out:
         saved.opted_out = True  # silence until START: nothing to send, nothing changes
         return Step(_dump(saved, None, turn), [], [])
-    if word is Global.STOP:
+    if said == "stop":
         saved.opted_out = True
         restart = State.MENU if ctx.beneficiary else State.ASK_BOOKLET
         stopped = Outcome(restart, [Reply("optout.done")], [OptOut()])
         return _step(saved, turn, stopped)
-    return _step(saved, turn, _answer(saved, turn, word))
+    outcome = _answer(saved, turn)
+    outcome.replies = [*apology, *outcome.replies]
+    return _step(saved, turn, outcome)
 
 
 def _step(saved: Saved, turn: Turn, outcome: Outcome) -> Step:
@@ -159,12 +194,12 @@ def _step(saved: Saved, turn: Turn, outcome: Outcome) -> Step:
 def _opt_in(turn: Turn, was_out: bool) -> Outcome:
     """START: messages resume; the menu (or the booklet question) follows."""
     if not was_out:
-        return not_understood(turn) if turn.fresh else back_to_start(turn, [])
+        return back_to_start(turn, [])
     return back_to_start(turn, [Reply("optin.done")], [OptIn()])
 
 
-def _answer(saved: Saved, turn: Turn, word: Global | None) -> Outcome:
-    """Dispatches on the kind of input, the global words, then the current step."""
+def _answer(saved: Saved, turn: Turn) -> Outcome:
+    """Dispatches on the kind of input, then reads the message in its step."""
     message = turn.message
     linked = turn.ctx.beneficiary is not None
     if isinstance(message, Start):
@@ -175,16 +210,71 @@ def _answer(saved: Saved, turn: Turn, word: Global | None) -> Outcome:
         return identity.welcome(turn)
     if isinstance(message, Location):
         return find.from_location(turn, message)
+    turn.step = _consistent(saved.step, linked)
+    return _linked(turn, turn.step) if linked else _unlinked(turn, turn.step)
+
+
+def _linked(turn: Turn, step: State) -> Outcome:
+    """Global words, then the step, then acks, greetings, "retour", requests, a short re-ask."""
+    heard, word = turn.heard, global_word(turn.norm)
+    if step is State.WRITE_HELP and word is None and heard.number != 0:
+        return account.on_write_help(turn)
+    if word is Global.MENU or heard.number == 0 or heard.small == "menu":
+        return menu(turn)
+    pending: dict[str, Any] | None = None
+    if step in PENDING:
+        pending = {"step": step.value, "data": turn.data}
     if word is Global.HELP:
+        return account.start_help(turn, pending)
+    if word is Global.LANGUAGE:
+        return account.start_language(turn)
+    outcome = HANDLERS[step](turn)
+    if outcome is not None:
+        return outcome
+    if heard.ack and heard.intent is None:
+        return acknowledge(turn)
+    if heard.greeting:
+        return menu(turn, "menu.intro")
+    if heard.small in ("back", "no"):
+        return back(turn, step)
+    if heard.intent in ("help", "human"):
+        return account.start_help(turn, pending)
+    routed = route_intent(turn, pending)
+    if routed is not None:
+        return offer_resume(turn, step, routed)
+    return hint(turn, step)
+
+
+def _unlinked(turn: Turn, step: State) -> Outcome:
+    """Help, language and leaving a message work before linking, and while locked."""
+    heard, word = turn.heard, global_word(turn.norm)
+    if heard.language in turn.ctx.settings.languages and heard.language != turn.language:
+        turn.language = heard.language  # an unknown sender is answered in their language
+    outcome = _unlinked_answer(turn, step, heard, word)
+    outcome.language = outcome.language or turn.language
+    return outcome
+
+
+def _unlinked_answer(turn: Turn, step: State, heard: Any, word: Global | None) -> Outcome:
+    if step is State.WRITE_HELP and word is None and heard.number != 0:
+        return account.on_write_help(turn)
+    if word is Global.HELP or (heard.intent in ("help", "human") and step is not State.HELP):
         return account.start_help(turn)
     if word is Global.LANGUAGE:
         return account.start_language(turn)
-    if not linked and identity.locked_until(turn.lock, turn.now):
+    if step in (State.HELP, State.CHOOSE_LANGUAGE):
+        outcome = HANDLERS[step](turn)
+        if outcome is not None:
+            return outcome
+    if heard.ack and not heard.rest and heard.number is None:
+        return acknowledge(turn)
+    if identity.locked_until(turn.lock, turn.now):
         return identity.locked(turn)
     if word is Global.MENU:
-        return menu(turn) if linked else ask_booklet(turn)
-    step = _consistent(saved.step, linked)
-    return HANDLERS[step](turn) or route_intent(turn) or not_understood(turn)
+        return ask_booklet(turn)
+    if step is State.ASK_CODE:
+        return identity.on_ask_code(turn)
+    return identity.on_ask_booklet(turn)
 
 
 def _consistent(step: State | None, linked: bool) -> State:
@@ -198,6 +288,8 @@ def _consistent(step: State | None, linked: bool) -> State:
 
 def _rejected(turn: Turn, rejected: Rejected) -> Outcome:
     """The store refused an effect of the previous step: say so, offer what is next."""
+    if isinstance(rejected.effect, LinkAddress):
+        return identity.bad_link(turn)
     if turn.ctx.beneficiary is None:
         return back_to_start(turn, [Reply("error.try_again")])
     if isinstance(rejected.effect, ReserveSeat):

@@ -7,6 +7,7 @@ the same answer. Five wrong codes lock the address for 15 minutes; the lock live
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from flows.types import BeneficiaryView, Contact, LinkAddress, Reply, Start
 
 __all__ = [
     "MAX_FAILURES",
+    "bad_link",
     "locked_until",
     "on_ask_booklet",
     "on_ask_code",
@@ -28,6 +30,20 @@ MAX_FAILURES = 5
 LOCK_TIME = timedelta(minutes=15)
 _BOOKLET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{2,29}$")
 _CODE = re.compile(r"^[A-Za-z0-9-]{1,16}$")
+_LABEL_WORDS = {
+    "code",
+    "numero",
+    "numéro",
+    "n°",
+    "no",
+    "number",
+    "chequier",
+    "chéquier",
+    "booklet",
+    "et",
+    "and",
+    "le",
+}
 
 
 def welcome(turn: Turn) -> Outcome:
@@ -35,12 +51,13 @@ def welcome(turn: Turn) -> Outcome:
     return ask_booklet(turn, "identity.welcome")
 
 
-def linked(turn: Turn, who: BeneficiaryView) -> Outcome:
+def linked(turn: Turn, who: BeneficiaryView, link_token: str | None = None) -> Outcome:
     """Links the address and shows the menu with the person's first name."""
     turn.lock.clear()
     if who.language in turn.ctx.settings.languages:
         turn.language = who.language  # from now on the beneficiary's language wins
-    outcome = menu(turn, "menu.linked", effects=[LinkAddress(who.id)], who=who)
+    effect = LinkAddress(who.id, link_token=link_token)
+    outcome = menu(turn, "menu.linked", effects=[effect], who=who)
     outcome.language = turn.language
     return outcome
 
@@ -49,13 +66,34 @@ def _looks_like_booklet(text: str) -> bool:
     return bool(_BOOKLET.match(text)) and any(char.isdigit() for char in text)
 
 
-def on_ask_booklet(turn: Turn) -> Outcome:
-    """Reads the booklet number (or 'number code' in one message), then asks the code."""
-    parts = turn.text.split()
+def _looks_like_code(text: str) -> bool:
+    """A verification code is short and has no letters of a booklet prefix ("PN")."""
+    return bool(_CODE.match(text)) and len(text) <= 8 and text.isdigit()
+
+
+def _pair(turn: Turn) -> tuple[str, str] | None:
+    """'PN-0001 1234', 'pn 0001 code 1234': the booklet number and the code, in one message."""
+    parts = [p for p in re.split(r"[\s,;:]+", turn.text.strip()) if p]
+    parts = [p for p in parts if p.lower() not in _LABEL_WORDS]
+    if len(parts) == 3 and parts[0].isalpha() and parts[1].isdigit():
+        parts = [parts[0] + parts[1], parts[2]]  # "PN 0001 1234"
     if len(parts) == 2 and _looks_like_booklet(parts[0]) and _CODE.match(parts[1]):
-        return check_code(turn, parts[0].upper(), parts[1])
-    number = "".join(parts).upper()
-    if _looks_like_booklet(number):
+        return parts[0].upper(), parts[1]
+    return None
+
+
+def on_ask_booklet(turn: Turn) -> Outcome:
+    """Reads the booklet number (or 'number code' in one message), then asks the code.
+    After a wrong pair, a lone code is checked with the number given before."""
+    pair = _pair(turn)
+    if pair:
+        return check_code(turn, *pair)
+    typed = "".join(turn.text.split())
+    previous = str(turn.data.get("number", ""))
+    if previous and _looks_like_code(typed):
+        return check_code(turn, previous, typed)
+    number = typed.upper()
+    if _looks_like_booklet(number) and not _looks_like_code(typed):
         return Outcome(State.ASK_CODE, [Reply("identity.ask_code")], data={"number": number})
     if turn.fresh:
         return welcome(turn)
@@ -68,6 +106,9 @@ def on_ask_code(turn: Turn) -> Outcome:
     number = str(turn.data.get("number", ""))
     if not number:
         return ask_booklet(turn)
+    pair = _pair(turn)
+    if pair:
+        return check_code(turn, *pair)
     if not _CODE.match(code):
         return Outcome(State.ASK_CODE, [Reply("identity.ask_code_again")], data=turn.data)
     return check_code(turn, number, code)
@@ -83,7 +124,9 @@ def check_code(turn: Turn, number: str, code: str) -> Outcome:
     if failures >= MAX_FAILURES:
         turn.lock["until"] = (turn.now + LOCK_TIME).isoformat()
         return locked(turn)
-    return ask_booklet(turn, "identity.wrong")
+    outcome = ask_booklet(turn, "identity.wrong")
+    outcome.data = {"number": number}  # a lone code next is tried with this number
+    return outcome
 
 
 def locked_until(lock: dict[str, object], now: datetime) -> datetime | None:
@@ -103,7 +146,8 @@ def locked_until(lock: dict[str, object], now: datetime) -> datetime | None:
 def locked(turn: Turn) -> Outcome:
     """Says when the address may try again; asks nothing."""
     until = locked_until(turn.lock, turn.now) or turn.now + LOCK_TIME
-    return Outcome(State.ASK_BOOKLET, [Reply("identity.locked", {"until_time": until})])
+    minutes = max(1, math.ceil((until - turn.now).total_seconds() / 60))
+    return Outcome(State.ASK_BOOKLET, [Reply("identity.locked", {"minutes": minutes})])
 
 
 def on_contact(turn: Turn, contact: Contact) -> Outcome:
@@ -117,10 +161,15 @@ def on_contact(turn: Turn, contact: Contact) -> Outcome:
 
 
 def on_start(turn: Turn, start: Start) -> Outcome:
-    """Telegram /start: links by the deep-link token, else welcomes."""
+    """Telegram /start: links by the deep-link token (spent by the link), else welcomes."""
     if not start.token:
         return welcome(turn)
     who = turn.ctx.directory.beneficiary_by_link_token(start.token)
     if who is None:
-        return ask_booklet(turn, "identity.bad_link")
-    return linked(turn, who)
+        return bad_link(turn)
+    return linked(turn, who, link_token=start.token)
+
+
+def bad_link(turn: Turn) -> Outcome:
+    """A deep link used, replaced, expired or unknown: says so, asks for the booklet."""
+    return ask_booklet(turn, "identity.bad_link")

@@ -1,8 +1,9 @@
-"""The main menu and free-text intents, which lead to the same places."""
+"""The main menu and the requests that work from any step, which lead to the same places."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flows.account import (
     choose_reminder_channel,
@@ -11,13 +12,12 @@ from flows.account import (
     start_language,
     toggle_reminders,
 )
-from flows.cancel import list_bookings
+from flows.cancel import booking_info, cancel_request, list_bookings
 from flows.find import start_search
-from flows.replies import ask_booklet, menu
-from flows.states import Outcome, Turn
-from flows.understand import Intent, detect_intent, parse_number
+from flows.places import named_places
+from flows.states import Outcome, State, Turn
 
-__all__ = ["ACTIONS", "not_understood", "on_menu", "route_intent"]
+__all__ = ["ACTIONS", "acknowledge", "on_menu", "route_intent"]
 
 Action = Callable[[Turn], Outcome]
 
@@ -30,39 +30,49 @@ ACTIONS: dict[int, Action] = {
     5: start_help,
 }
 
-_INTENTS: dict[Intent, Action] = {
-    Intent.BALANCE: show_balance,
-    Intent.FIND: start_search,
-    Intent.BOOKINGS: list_bookings,
-    Intent.CANCEL: list_bookings,
-    Intent.CHANNEL: choose_reminder_channel,
-    Intent.REMINDERS: toggle_reminders,
-    Intent.HELP: start_help,
-    Intent.LANGUAGE: start_language,
-}
-# What an address that is not linked yet may ask for.
-_OPEN_INTENTS = {Intent.HELP, Intent.LANGUAGE}
-
 
 def on_menu(turn: Turn) -> Outcome | None:
-    """Reads a menu choice: 1 balance, 2 find, 3 bookings, 4 reminders, 5 help."""
-    number = parse_number(turn.norm)
+    """Reads a menu choice (1 balance, 2 find, 3 bookings, 4 reminders, 5 help), or a place
+    named alone ("fontaine"): the slots there."""
+    number = turn.heard.number
     action = ACTIONS.get(number) if number is not None else None
-    return action(turn) if action else None
+    if action:
+        return action(turn)
+    if turn.heard.intent is None and not turn.heard.has("intent.no"):
+        points = named_places(turn)
+        if points:
+            return start_search(turn)
+    return None
 
 
-def route_intent(turn: Turn) -> Outcome | None:
-    """Follows a free-text intent ("combien il me reste"), if one is recognised."""
-    intent = detect_intent(turn.norm)
+def route_intent(turn: Turn, pending: dict[str, Any] | None = None) -> Outcome | None:
+    """Follows a request typed in words ("combien il me reste"), from any step."""
+    intent = turn.heard.intent
     if intent is None:
         return None
-    if turn.ctx.beneficiary is None and intent not in _OPEN_INTENTS:
-        return None
-    return _INTENTS[intent](turn)
+    if intent in ("cancel", "cant_come"):
+        return cancel_request(turn, pending)
+    if intent == "bookings":
+        return list_bookings(turn, pending)
+    if intent in ("when", "where"):
+        return booking_info(turn)
+    if intent == "coming":
+        return acknowledge(turn, "ack.coming")
+    simple: dict[str, Action] = {
+        "find": start_search,
+        "balance": show_balance,
+        "channel": choose_reminder_channel,
+        "reminders": toggle_reminders,
+        "help": start_help,
+        "human": start_help,
+        "language": start_language,
+    }
+    return simple[intent](turn) if intent in simple else None
 
 
-def not_understood(turn: Turn) -> Outcome:
-    """A short hint and the menu (or the booklet question when not linked)."""
-    if turn.ctx.beneficiary is None:
-        return ask_booklet(turn, "identity.welcome" if turn.fresh else "identity.ask_booklet_again")
-    return menu(turn, "menu.intro" if turn.fresh else "menu.not_understood")
+def acknowledge(turn: Turn, key: str | None = None) -> Outcome:
+    """Thanks, OK, an emoji: nothing (or one short line); the step stays where it was."""
+    from flows.types import Reply
+
+    replies = [Reply(key)] if key else []
+    return Outcome(turn.step or State.MENU, replies, data=turn.data)

@@ -32,6 +32,7 @@ SMS_BUDGET = 160  # one GSM-7 segment
 SMS_CHOICES_BUDGET = 306  # two segments, allowed when the reply lists choices
 # Long place names are shortened to these lengths, in turn, until the SMS fits.
 _CAPS = (48, 40, 32, 26, 20, 16, 12)
+ONE_SEGMENT_CAP = 16  # names are not cut shorter than this to save a segment
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,9 @@ class _Writer:
         shown = [str(choice.number) for choice in choices]
         if len(shown) <= 1:
             return "".join(shown)
+        numbers = [choice.number for choice in choices]
+        if len(numbers) >= 3 and numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+            return _format(self.template("fmt.range"), {"first": numbers[0], "last": numbers[-1]})
         return f"{', '.join(shown[:-1])} {self.template('fmt.or')} {shown[-1]}"
 
     def choice(self, choice: Choice, params: Mapping[str, Any]) -> str:
@@ -189,6 +193,12 @@ def sms_text(reply: Reply, writer: _Writer) -> tuple[str, bool]:
     budget = SMS_CHOICES_BUDGET if choices else SMS_BUDGET
     originals = [dict(reply.params), *(dict(c.params) for c in choices)]
     text = ""
+    if choices:  # a list fits one SMS when names shortened a little make it fit
+        for cap in (None, *(c for c in _CAPS if c >= ONE_SEGMENT_CAP)):
+            params = originals if cap is None else [_capped(p, cap) for p in originals]
+            text = to_gsm7(writer.compose(reply, choices, params))
+            if gsm7_length(text) <= SMS_BUDGET:
+                return text, False
     for cap in (None, *_CAPS):
         params = originals if cap is None else [_capped(p, cap) for p in originals]
         text = to_gsm7(writer.compose(reply, choices, params))

@@ -7,10 +7,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from flows.interpret import Heard, interpret
 from flows.types import BeneficiaryView, Ctx, Effect, Input, Reply, Text
 from flows.understand import normalize
 
-__all__ = ["ANY_STATE", "LINKED_ONLY", "TRANSITIONS", "Outcome", "State", "Turn"]
+__all__ = ["ANY_STATE", "LINKED_ONLY", "PENDING_STEPS", "TRANSITIONS", "Outcome", "State", "Turn"]
 
 
 class State(StrEnum):
@@ -29,9 +30,15 @@ class State(StrEnum):
     HELP = "help"
     WRITE_HELP = "write_help"
     CHOOSE_LANGUAGE = "choose_language"
+    RESUME = "resume"  # a request was answered inside a step: "1" takes the step up again
 
 
 S = State
+# Steps whose question holds a search or a booking: a request answered inside one of them
+# offers it back (RESUME, or a last numbered choice of the help and bookings replies).
+PENDING_STEPS = frozenset(
+    {S.ASK_PLACE, S.CHOOSE_PLACE, S.CHOOSE_TOPIC, S.CHOOSE_SLOT, S.CONFIRM_SLOT, S.CONFIRM_CANCEL}
+)
 # Reachable from any state: global words (MENU, AIDE, LANGUE, STOP/START), a Telegram
 # location or /start, an idle timeout, and free-text intents ("annuler mon rdv").
 ANY_STATE = frozenset(
@@ -43,24 +50,28 @@ ANY_STATE = frozenset(
         S.ASK_PLACE,
         S.CHOOSE_TOPIC,
         S.CHOOSE_BOOKING,
+        S.CONFIRM_CANCEL,
+        S.CHOOSE_SLOT,
+        S.RESUME,
     }
-)
+)  # a request answered inside a step, "retour", a place or day named: see flows.mmd
 
 # What each step can lead to on its own, besides ANY_STATE. flows.mmd draws this table.
 TRANSITIONS: dict[State, frozenset[State]] = {
     S.ASK_BOOKLET: frozenset({S.ASK_CODE, S.ASK_BOOKLET, S.MENU}),
     S.ASK_CODE: frozenset({S.ASK_BOOKLET, S.ASK_CODE, S.MENU}),
-    S.MENU: frozenset({S.MENU, S.ASK_PLACE, S.CHOOSE_BOOKING, S.HELP}),
+    S.MENU: frozenset({S.MENU, S.ASK_PLACE, S.CHOOSE_PLACE, S.CHOOSE_BOOKING, S.HELP}),
     S.ASK_PLACE: frozenset({S.ASK_PLACE, S.CHOOSE_PLACE, S.CHOOSE_TOPIC, S.CHOOSE_SLOT, S.MENU}),
-    S.CHOOSE_PLACE: frozenset({S.CHOOSE_TOPIC, S.CHOOSE_SLOT, S.MENU}),
-    S.CHOOSE_TOPIC: frozenset({S.CHOOSE_SLOT, S.MENU}),
-    S.CHOOSE_SLOT: frozenset({S.CHOOSE_SLOT, S.CONFIRM_SLOT, S.MENU}),
-    S.CONFIRM_SLOT: frozenset({S.MENU, S.CHOOSE_SLOT}),
-    S.CHOOSE_BOOKING: frozenset({S.CONFIRM_CANCEL, S.MENU}),
+    S.CHOOSE_PLACE: frozenset({S.CHOOSE_PLACE, S.CHOOSE_TOPIC, S.CHOOSE_SLOT, S.MENU}),
+    S.CHOOSE_TOPIC: frozenset({S.CHOOSE_TOPIC, S.CHOOSE_PLACE, S.CHOOSE_SLOT, S.MENU}),
+    S.CHOOSE_SLOT: frozenset({S.CHOOSE_PLACE, S.CONFIRM_SLOT, S.MENU}),
+    S.CONFIRM_SLOT: frozenset({S.CONFIRM_SLOT, S.CHOOSE_PLACE, S.MENU}),
+    S.CHOOSE_BOOKING: frozenset({S.MENU, *PENDING_STEPS}),
     S.CONFIRM_CANCEL: frozenset({S.MENU}),
-    S.HELP: frozenset({S.WRITE_HELP}),
+    S.HELP: frozenset({S.WRITE_HELP, *PENDING_STEPS}),
     S.WRITE_HELP: frozenset({S.WRITE_HELP, S.MENU, S.ASK_BOOKLET}),
     S.CHOOSE_LANGUAGE: frozenset({S.MENU, S.ASK_BOOKLET}),
+    S.RESUME: frozenset({S.MENU, *PENDING_STEPS}),
 }
 
 # States that only make sense once the address is linked to a booklet.
@@ -79,6 +90,17 @@ class Turn:
     language: str
     lock: dict[str, Any]
     fresh: bool = False  # no conversation before, or it went idle
+    step: State | None = None  # the step the message answers
+    _heard: Heard | None = field(default=None, repr=False)
+
+    @property
+    def heard(self) -> Heard:
+        """The message read once by the interpreter (see flows/interpret.py)."""
+        if self._heard is None:
+            settings = self.ctx.settings
+            today = self.ctx.now.astimezone(settings.timezone).date()
+            self._heard = interpret(self.text, settings.lexicon, today)
+        return self._heard
 
     @property
     def text(self) -> str:

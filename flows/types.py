@@ -11,12 +11,16 @@ step's replies instead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from flows.lexicon import EMPTY_LEXICON, Lexicon
 
 __all__ = [
     "Balance",
     "BeneficiaryView",
+    "BookingNotice",
     "BookingView",
     "CancelBooking",
     "Choice",
@@ -84,7 +88,8 @@ class Start:
 @dataclass(frozen=True)
 class Rejected:
     """The store refused an effect of the previous step.
-    `reason` is one of: slot_full, no_voucher, slot_gone, already_booked, too_late, not_found.
+    `reason` is one of: slot_full, no_voucher, slot_gone, already_booked, too_late, not_found,
+    link_used.
     `{"effect": "ReserveSeat", "reason": "slot_full"}`"""
 
     effect: Effect
@@ -107,6 +112,7 @@ class BeneficiaryView:
     language: str = "fr"
     reminders_enabled: bool = True
     opted_out: bool = False
+    commune: str | None = None  # home commune's name: "près de chez moi"
 
 
 @dataclass(frozen=True)
@@ -212,6 +218,18 @@ class FlowSettings:
     cancel_cutoff: timedelta = timedelta(hours=2)
     sms_two_way: bool = True
     languages: tuple[str, ...] = ("fr", "en")
+    lexicon: Lexicon = EMPTY_LEXICON  # config/lexicon/*.json, loaded by bot/
+    timezone: tzinfo = field(default_factory=lambda: ZoneInfo("Europe/Paris"))
+
+
+@dataclass(frozen=True)
+class BookingNotice:
+    """The last message we sent this address about one booking (a reminder, a changed slot):
+    replies like "c ou" or "je pourrai pas venir" are about it for a day.
+    `{"booking_id": 3, "sent_at": "2025-02-05T14:00:00+00:00"}`"""
+
+    booking_id: int
+    sent_at: datetime
 
 
 @dataclass(frozen=True)
@@ -224,6 +242,7 @@ class Ctx:
     beneficiary: BeneficiaryView | None
     directory: Directory
     settings: FlowSettings = field(default_factory=FlowSettings)
+    notice: BookingNotice | None = None
 
 
 # ---------------------------------------------------------------- effects (commands)
@@ -231,10 +250,12 @@ class Ctx:
 
 @dataclass(frozen=True)
 class LinkAddress:
-    """Link the talking address (phone or Telegram chat) to a beneficiary.
-    `{"beneficiary_id": 7}`"""
+    """Link the talking address (phone or Telegram chat) to a beneficiary; by a deep link,
+    `link_token` is spent by the link (refused "link_used" when someone used it first).
+    `{"beneficiary_id": 7, "link_token": null}`"""
 
     beneficiary_id: int
+    link_token: str | None = field(default=None, repr=False)  # a secret: kept out of logs
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """Staff work on beneficiaries: register one, change a phone, issue a Telegram deep link,
 see their file (bookings, messages), answer their help requests.
 
-An advisor sees the people booked at their places and those they registered themselves (the
-audit log says who registered whom); an admin sees everyone. Every action is audited.
+Who may act on whom is `storage.access` (admins: everyone; advisors: the people booked at their
+places and those they registered). Registration never merges into an existing person: a phone
+or booklet number already known is a conflict. A phone change tells the old phone. Deep links
+are single-use and expire after `LINK_VALID`. Every action is audited.
 """
 
 from __future__ import annotations
@@ -11,16 +13,17 @@ import csv
 import io
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from flows.gsm7 import sms_segments, to_gsm7
+from storage.access import beneficiary_for_staff
+from storage.directory import booklet_numbered, link_token_hash
 from storage.imports import import_beneficiaries
 from storage.models import (
-    AuditEntry,
     Beneficiary,
     Booking,
     Booklet,
@@ -30,11 +33,13 @@ from storage.models import (
     Slot,
 )
 from storage.outbox import enqueue
+from storage.phone_notices import tell_old_phone
 from storage.phones import InvalidPhone, normalize_phone
 from storage.reminders import PERSON_COLUMNS, Person, choose_address
 from storage.staff import StaffIdentity, StaffRefused, actor_of, audit
 
 __all__ = [
+    "LINK_VALID",
     "BeneficiaryFile",
     "answer_help_request",
     "beneficiary_file",
@@ -42,6 +47,9 @@ __all__ = [
     "issue_link",
     "register_beneficiary",
 ]
+
+
+LINK_VALID = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -72,27 +80,6 @@ def _audit(
     )
 
 
-def _known(session: Session, staff: StaffIdentity, person_id: int) -> Beneficiary:
-    person = session.get(Beneficiary, person_id)
-    if person is None or person.erased_at is not None:
-        raise StaffRefused("not_found", f"no beneficiary {person_id}")
-    if staff.is_admin:
-        return person
-    booked_here = exists().where(
-        Booking.beneficiary_id == person_id,
-        Booking.slot_id == Slot.id,
-        Slot.place_id.in_(staff.place_ids),
-    )
-    registered = exists().where(
-        AuditEntry.action == "beneficiary.register",
-        AuditEntry.record == f"beneficiary:{person_id}",
-        AuditEntry.actor == actor_of(staff),
-    )
-    if not session.scalar(select(or_(booked_here, registered))):
-        raise StaffRefused("forbidden", f"beneficiary {person_id} has no booking at your places")
-    return person
-
-
 def register_beneficiary(
     session: Session,
     *,
@@ -107,9 +94,9 @@ def register_beneficiary(
     language: str = "fr",
     commune: str | None = None,
 ) -> Beneficiary:
-    """One person with a new booklet and its vouchers, validated like a CSV import row."""
-    if session.scalar(select(Booklet.id).where(Booklet.number == booklet_number.strip())):
-        raise StaffRefused("conflict", f"booklet {booklet_number} already exists")
+    """One new person with a new booklet and its vouchers, validated like a CSV import row.
+    A phone or booklet number that already exists is a conflict, never a merge."""
+    _refuse_known(session, phone=phone, booklet_number=booklet_number)
     row = {
         "booklet_number": booklet_number,
         "first_name": first_name,
@@ -133,15 +120,31 @@ def register_beneficiary(
         .where(Booklet.number == booklet_number.strip())
     )
     assert person is not None
+    person.registered_by = staff.id
+    session.flush()
     _audit(session, staff, "beneficiary.register", person.id, now, f"booklet {booklet_number}")
     return person
+
+
+def _refuse_known(session: Session, *, phone: str, booklet_number: str) -> None:
+    """409 naming the field when the booklet number (however spaced) or the phone is taken."""
+    known = booklet_numbered(session, booklet_number) if booklet_number.strip() else None
+    if known is not None:
+        raise StaffRefused("conflict", f"booklet number already exists: {known.number}")
+    try:
+        number = normalize_phone(phone)
+    except InvalidPhone as problem:
+        raise StaffRefused("invalid", f"phone: {problem}") from None
+    if session.scalar(select(Beneficiary.id).where(Beneficiary.phone == number)) is not None:
+        raise StaffRefused("conflict", "phone already registered")
 
 
 def change_phone(
     session: Session, *, staff: StaffIdentity, beneficiary_id: int, phone: str, now: datetime
 ) -> Beneficiary:
-    """A new phone number (any French or E.164 form), unique among beneficiaries."""
-    person = _known(session, staff, beneficiary_id)
+    """A new phone number (any French or E.164 form), unique among beneficiaries; the old
+    number is told by SMS (storage.phone_notices)."""
+    person = beneficiary_for_staff(session, staff, beneficiary_id)
     try:
         number = normalize_phone(phone)
     except InvalidPhone as problem:
@@ -151,8 +154,17 @@ def change_phone(
     )
     if other is not None:
         raise StaffRefused("conflict", "phone: already the number of another beneficiary")
-    person.phone = number
+    old_phone, person.phone = person.phone, number
     session.flush()
+    if old_phone != number:
+        tell_old_phone(
+            session,
+            beneficiary_id=beneficiary_id,
+            language=person.language,
+            old_phone=old_phone,
+            opted_out=person.opted_out,
+            now=now,
+        )
     _audit(session, staff, "beneficiary.change_phone", beneficiary_id, now)
     return person
 
@@ -160,19 +172,22 @@ def change_phone(
 def issue_link(
     session: Session, *, staff: StaffIdentity, beneficiary_id: int, now: datetime, bot_username: str
 ) -> str:
-    """A Telegram deep link that links the chat that opens it to this person."""
-    person = _known(session, staff, beneficiary_id)
-    person.telegram_link_token = secrets.token_hex(16)  # hex: never mistaken for `staff-…`
+    """A Telegram deep link that links the chat that opens it to this person: one use, for
+    `LINK_VALID`; issuing a new one revokes the previous one. Only its hash is kept."""
+    person = beneficiary_for_staff(session, staff, beneficiary_id)
+    token = secrets.token_hex(16)  # hex: never mistaken for `staff-…`
+    person.telegram_link_token = link_token_hash(token)
+    person.telegram_link_expires_at = now + LINK_VALID
     session.flush()
     _audit(session, staff, "beneficiary.telegram_link", beneficiary_id, now)
-    return f"https://t.me/{bot_username}?start={person.telegram_link_token}"
+    return f"https://t.me/{bot_username}?start={token}"
 
 
 def beneficiary_file(
     session: Session, *, staff: StaffIdentity, beneficiary_id: int, now: datetime
 ) -> BeneficiaryFile:
     """Their record, booklets, bookings and the last 50 messages sent to them."""
-    person = _known(session, staff, beneficiary_id)
+    person = beneficiary_for_staff(session, staff, beneficiary_id)
     booklets = list(
         session.scalars(select(Booklet.number).where(Booklet.beneficiary_id == beneficiary_id))
     )
@@ -247,7 +262,7 @@ def _reply_address(session: Session, staff: StaffIdentity, request: HelpRequest)
         if not staff.is_admin:
             raise StaffRefused("forbidden", "only an admin may answer an unknown sender")
         return request.channel, request.address
-    _known(session, staff, request.beneficiary_id)
+    beneficiary_for_staff(session, staff, request.beneficiary_id)
     row = session.execute(
         select(*PERSON_COLUMNS, Beneficiary.opted_out).where(
             Beneficiary.id == request.beneficiary_id

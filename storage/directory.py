@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from config.reference import communes
 from flows.types import (
     Balance,
     BeneficiaryView,
@@ -32,7 +35,14 @@ from storage.models import (
 )
 from storage.search import nearest_slots, slot_view
 
-__all__ = ["DatabaseDirectory", "beneficiary_view"]
+__all__ = [
+    "DEFAULT_HELP",
+    "DatabaseDirectory",
+    "beneficiary_view",
+    "booklet_holder",
+    "booklet_numbered",
+    "link_token_hash",
+]
 
 DEFAULT_HELP = HelpContact(phone="04 76 59 59 59", hours="lun.-ven. 9h-17h")
 
@@ -46,6 +56,35 @@ def _compact(column: Any) -> Any:
     return func.replace(func.replace(func.upper(column), "-", ""), " ", "")
 
 
+def booklet_numbered(session: Session, number: str) -> Booklet | None:
+    """The booklet with this number, however it is spaced or dashed ('pn 0001' = 'PN-0001')."""
+    return session.scalar(
+        select(Booklet).where(_compact(Booklet.number) == _compact_text(number)).limit(1)
+    )
+
+
+def booklet_holder(session: Session, number: str, code: str) -> Beneficiary | None:
+    """The holder of that booklet when the verification code matches (and they are not
+    erased), else None: a wrong number and a wrong code look the same."""
+    booklet = booklet_numbered(session, number)
+    if booklet is None:
+        return None
+    if not hmac.compare_digest(booklet.verification_code.strip(), code.strip()):
+        return None
+    holder = session.get(Beneficiary, booklet.beneficiary_id)
+    return holder if holder is not None and holder.erased_at is None else None
+
+
+def link_token_hash(token: str) -> str:
+    """Deep-link tokens are kept hashed: a copy of the database links no chat."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@cache
+def _commune_names() -> dict[str, str]:
+    return {commune.insee: commune.name for commune in communes()}
+
+
 def beneficiary_view(row: Beneficiary) -> BeneficiaryView:
     return BeneficiaryView(
         id=row.id or 0,
@@ -53,6 +92,7 @@ def beneficiary_view(row: Beneficiary) -> BeneficiaryView:
         language=row.language,
         reminders_enabled=row.reminders_enabled,
         opted_out=row.opted_out,
+        commune=_commune_names().get(row.commune_insee or ""),
     )
 
 
@@ -139,27 +179,23 @@ class DatabaseDirectory:
         return [TopicView(key=t.key, labels={"fr": t.label_fr, "en": t.label_en}) for t in rows]
 
     def find_booklet(self, number: str, code: str) -> BeneficiaryView | None:
-        row = self.session.execute(
-            select(Booklet, Beneficiary)
-            .join(Beneficiary, Beneficiary.id == Booklet.beneficiary_id)  # type: ignore[arg-type]
-            .where(_compact(Booklet.number) == _compact_text(number))
-        ).first()
-        if row is None:
-            return None
-        booklet, holder = row
-        if not hmac.compare_digest(booklet.verification_code.strip(), code.strip()):
-            return None
-        return beneficiary_view(holder) if holder.erased_at is None else None
+        holder = booklet_holder(self.session, number, code)
+        return beneficiary_view(holder) if holder is not None else None
 
     def beneficiary_by_phone(self, phone: str) -> BeneficiaryView | None:
         row = self.session.scalar(select(Beneficiary).where(Beneficiary.phone == phone))
         return beneficiary_view(row) if row is not None else None
 
     def beneficiary_by_link_token(self, token: str) -> BeneficiaryView | None:
+        """The person a deep link was issued for, while it is unused, unreplaced and unexpired."""
         if not token:
             return None
         row = self.session.scalar(
-            select(Beneficiary).where(Beneficiary.telegram_link_token == token)
+            select(Beneficiary).where(
+                Beneficiary.telegram_link_token == link_token_hash(token),
+                Beneficiary.telegram_link_expires_at > self.now,  # type: ignore[operator]
+                Beneficiary.erased_at.is_(None),  # type: ignore[union-attr]
+            )
         )
         return beneficiary_view(row) if row is not None else None
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from storage.directory import link_token_hash
 from storage.models import AuditEntry, Beneficiary, HelpRequest, OutboundMessage
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "link_address",
     "opt_out_by_provider_id",
     "set_beneficiary_flags",
+    "spend_link_token",
     "telegram_chat_id",
 ]
 
@@ -66,6 +68,21 @@ def link_address(
         )
     )
     session.flush()
+
+
+def spend_link_token(session: Session, *, beneficiary_id: int, token: str, now: datetime) -> bool:
+    """Use a deep-link token once: True when it was this person's, unused and unexpired; it is
+    revoked in the same statement, so of two chats opening the same link only one wins."""
+    spent = session.execute(
+        update(Beneficiary)
+        .where(
+            Beneficiary.id == beneficiary_id,
+            Beneficiary.telegram_link_token == link_token_hash(token),
+            Beneficiary.telegram_link_expires_at > now,  # type: ignore[operator]
+        )
+        .values(telegram_link_token=None, telegram_link_expires_at=None)
+    )
+    return bool(spent.rowcount)  # type: ignore[attr-defined]
 
 
 def set_beneficiary_flags(session: Session, *, beneficiary_id: int, **flags: object) -> None:

@@ -18,6 +18,7 @@ __all__ = [
     "BookingStatus",
     "Booklet",
     "Broadcast",
+    "ConsoleSession",
     "Conversation",
     "HelpRequest",
     "InboundMessage",
@@ -73,7 +74,11 @@ class Beneficiary(SQLModel, table=True):
     telegram_unreachable: bool = False
     preferred_channel: str | None = Field(default=None, max_length=16)
     last_channel: str | None = Field(default=None, max_length=16)
+    # SHA-256 of the current Telegram deep-link token: one use, until telegram_link_expires_at
     telegram_link_token: str | None = Field(default=None, unique=True, max_length=64)
+    telegram_link_expires_at: datetime | None = Field(default=None, sa_column=_at(nullable=True))
+    # the staff member who registered the person: advisors may act on them (storage.access)
+    registered_by: int | None = Field(default=None, foreign_key="staff.id", index=True)
     created_at: datetime = Field(sa_column=_at())
     erased_at: datetime | None = Field(default=None, sa_column=_at(nullable=True))
 
@@ -285,3 +290,16 @@ class AddressOptOut(SQLModel, table=True):
     address: str = Field(primary_key=True, max_length=64)
     channel: str = Field(max_length=16)
     opted_out_at: datetime = Field(sa_column=_at())
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in staff console: the cookie holds a random secret, this row its hash. It is
+    valid until `expires_at` and while the staff token it was opened with is still the
+    member's (`token_hash`), so a revoked or replaced token ends the session too."""
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    token_hash: str = Field(max_length=128)
+    csrf: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_at())
+    expires_at: datetime = Field(sa_column=_at(index=True))

@@ -50,8 +50,13 @@ __all__ = [
 _TABLE = Msg.__table__  # type: ignore[attr-defined]
 # Forward-only ranks for delivery callbacks; failed is terminal like delivered.
 _RANK = {S.QUEUED: 0, S.SENDING: 1, S.SENT: 2, S.DELIVERED: 3, S.FAILED: 3}
-_PROVIDER_STATUS = {"sent": S.SENT, "delivered": S.DELIVERED, "read": S.DELIVERED,
-                    "failed": S.FAILED, "undelivered": S.FAILED}
+_PROVIDER_STATUS = {
+    "sent": S.SENT,
+    "delivered": S.DELIVERED,
+    "read": S.DELIVERED,
+    "failed": S.FAILED,
+    "undelivered": S.FAILED,
+}
 
 
 @dataclass(frozen=True)
@@ -79,14 +84,34 @@ class RecipientFlags:
     reminders_enabled: bool
 
 
-def _row(now: datetime, *, channel: str, address: str, body: str, segments: int = 1,
-         beneficiary_id: int | None = None, dedupe_key: str | None = None,
-         not_after: datetime | None = None, send_after: datetime | None = None,
-         broadcast_id: int | None = None) -> dict[str, Any]:
-    return {"channel": channel, "address": address, "body": body, "segments": segments,
-            "beneficiary_id": beneficiary_id, "dedupe_key": dedupe_key, "not_after": not_after,
-            "broadcast_id": broadcast_id, "status": S.QUEUED.value, "attempts": 0,
-            "next_attempt_at": max(send_after or now, now), "created_at": now, "updated_at": now}
+def _row(
+    now: datetime,
+    *,
+    channel: str,
+    address: str,
+    body: str,
+    segments: int = 1,
+    beneficiary_id: int | None = None,
+    dedupe_key: str | None = None,
+    not_after: datetime | None = None,
+    send_after: datetime | None = None,
+    broadcast_id: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "channel": channel,
+        "address": address,
+        "body": body,
+        "segments": segments,
+        "beneficiary_id": beneficiary_id,
+        "dedupe_key": dedupe_key,
+        "not_after": not_after,
+        "broadcast_id": broadcast_id,
+        "status": S.QUEUED.value,
+        "attempts": 0,
+        "next_attempt_at": max(send_after or now, now),
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _insert_ignoring_duplicates(session: Session) -> Any:
@@ -96,14 +121,33 @@ def _insert_ignoring_duplicates(session: Session) -> Any:
     return dialect.insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
-def enqueue(session: Session, *, channel: str, address: str, body: str, now: datetime,
-            beneficiary_id: int | None = None, dedupe_key: str | None = None,
-            not_after: datetime | None = None, send_after: datetime | None = None,
-            broadcast_id: int | None = None, segments: int = 1) -> int | None:
+def enqueue(
+    session: Session,
+    *,
+    channel: str,
+    address: str,
+    body: str,
+    now: datetime,
+    beneficiary_id: int | None = None,
+    dedupe_key: str | None = None,
+    not_after: datetime | None = None,
+    send_after: datetime | None = None,
+    broadcast_id: int | None = None,
+    segments: int = 1,
+) -> int | None:
     """Queue one message; returns its id, or None when the dedupe_key was already queued."""
-    row = _row(now, channel=channel, address=address, body=body, segments=segments,
-               beneficiary_id=beneficiary_id, dedupe_key=dedupe_key, not_after=not_after,
-               send_after=send_after, broadcast_id=broadcast_id)
+    row = _row(
+        now,
+        channel=channel,
+        address=address,
+        body=body,
+        segments=segments,
+        beneficiary_id=beneficiary_id,
+        dedupe_key=dedupe_key,
+        not_after=not_after,
+        send_after=send_after,
+        broadcast_id=broadcast_id,
+    )
     stmt = _insert_ignoring_duplicates(session).values(**row).returning(_TABLE.c.id)
     return session.execute(stmt).scalar_one_or_none()
 
@@ -127,19 +171,38 @@ def _claimable(channel: str, now: datetime) -> Any:
     return and_(Msg.channel == channel, or_(queued, abandoned))
 
 
-def claim_batch(engine: Engine, *, channel: str, limit: int, now: datetime,
-                claim_for: timedelta) -> list[Claimed]:
+def claim_batch(
+    engine: Engine, *, channel: str, limit: int, now: datetime, claim_for: timedelta
+) -> list[Claimed]:
     """Atomically take up to `limit` due rows of a channel (committed before returning)."""
-    pick = (select(Msg.id).where(_claimable(channel, now))
-            .order_by(Msg.next_attempt_at, Msg.id).limit(limit))  # type: ignore[arg-type]
+    pick = (
+        select(Msg.id)
+        .where(_claimable(channel, now))
+        .order_by(Msg.next_attempt_at, Msg.id)
+        .limit(limit)
+    )  # type: ignore[arg-type]
     if not is_sqlite(engine):
         pick = pick.with_for_update(skip_locked=True)
     stmt = (
-        update(Msg).where(Msg.id.in_(pick.scalar_subquery()))  # type: ignore[union-attr]
-        .values(status=S.SENDING.value, claimed_until=now + claim_for,
-                attempts=Msg.attempts + 1, updated_at=now)
-        .returning(Msg.id, Msg.channel, Msg.address, Msg.body, Msg.segments, Msg.attempts,
-                   Msg.beneficiary_id, Msg.dedupe_key, Msg.not_after)
+        update(Msg)
+        .where(Msg.id.in_(pick.scalar_subquery()))  # type: ignore[union-attr]
+        .values(
+            status=S.SENDING.value,
+            claimed_until=now + claim_for,
+            attempts=Msg.attempts + 1,
+            updated_at=now,
+        )
+        .returning(
+            Msg.id,
+            Msg.channel,
+            Msg.address,
+            Msg.body,
+            Msg.segments,
+            Msg.attempts,
+            Msg.beneficiary_id,
+            Msg.dedupe_key,
+            Msg.not_after,
+        )
     )
     with unit_of_work(engine) as session:
         rows = session.execute(stmt).all()
@@ -150,27 +213,38 @@ def claim_batch(engine: Engine, *, channel: str, limit: int, now: datetime,
 def _finish(session: Session, message_id: int, now: datetime, **values: Any) -> bool:
     # Only a row still in `sending` is ours to finish: a late worker whose claim expired
     # and was taken over must not overwrite the newer outcome.
-    result = session.execute(update(Msg).where(Msg.id == message_id,
-                                               Msg.status == S.SENDING.value)
-                             .values(updated_at=now, claimed_until=None, **values))
+    result = session.execute(
+        update(Msg)
+        .where(Msg.id == message_id, Msg.status == S.SENDING.value)
+        .values(updated_at=now, claimed_until=None, **values)
+    )
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def mark_sent(session: Session, message_id: int, *, provider_id: str | None, now: datetime,
-              error: str | None = None) -> bool:
-    return _finish(session, message_id, now, status=S.SENT.value, provider_id=provider_id,
-                   error=error)
+def mark_sent(
+    session: Session,
+    message_id: int,
+    *,
+    provider_id: str | None,
+    now: datetime,
+    error: str | None = None,
+) -> bool:
+    return _finish(
+        session, message_id, now, status=S.SENT.value, provider_id=provider_id, error=error
+    )
 
 
-def mark_sent_many(session: Session, sent: list[tuple[int, str | None]], *,
-                   now: datetime) -> None:
+def mark_sent_many(session: Session, sent: list[tuple[int, str | None]], *, now: datetime) -> None:
     """`mark_sent` for many (id, provider id) pairs in one executemany (the hot path)."""
     if not sent:
         return
-    stmt = (update(_TABLE).where(_TABLE.c.id == bindparam("mid"),
-                                 _TABLE.c.status == S.SENDING.value)
-            .values(status=S.SENT.value, provider_id=bindparam("pid"), updated_at=now,
-                    claimed_until=None))
+    stmt = (
+        update(_TABLE)
+        .where(_TABLE.c.id == bindparam("mid"), _TABLE.c.status == S.SENDING.value)
+        .values(
+            status=S.SENT.value, provider_id=bindparam("pid"), updated_at=now, claimed_until=None
+        )
+    )
     session.connection().execute(stmt, [{"mid": mid, "pid": pid} for mid, pid in sent])
 
 
@@ -182,31 +256,44 @@ def mark_cancelled(session: Session, message_id: int, *, reason: str, now: datet
     return _finish(session, message_id, now, status=S.CANCELLED.value, error=reason[:500])
 
 
-def mark_retry(session: Session, message_id: int, *, at: datetime, error: str,
-               now: datetime) -> bool:
+def mark_retry(
+    session: Session, message_id: int, *, at: datetime, error: str, now: datetime
+) -> bool:
     """Back to the queue after a temporary failure; the attempt counts."""
-    return _finish(session, message_id, now, status=S.QUEUED.value, next_attempt_at=at,
-                   error=error[:500])
+    return _finish(
+        session, message_id, now, status=S.QUEUED.value, next_attempt_at=at, error=error[:500]
+    )
 
 
-def mark_deferred(session: Session, message_id: int, *, at: datetime, reason: str,
-                  now: datetime) -> bool:
+def mark_deferred(
+    session: Session, message_id: int, *, at: datetime, reason: str, now: datetime
+) -> bool:
     """Back to the queue without having tried (no provider, daily cap): the claim's attempt
     is given back so a long wait never exhausts the retries."""
-    return _finish(session, message_id, now, status=S.QUEUED.value, next_attempt_at=at,
-                   error=reason[:500], attempts=Msg.attempts - 1)
+    return _finish(
+        session,
+        message_id,
+        now,
+        status=S.QUEUED.value,
+        next_attempt_at=at,
+        error=reason[:500],
+        attempts=Msg.attempts - 1,
+    )
 
 
 def cancel_expired(session: Session, *, now: datetime) -> int:
     """Cancel queued rows past their `not_after`: a late reminder is worse than none."""
     result = session.execute(
-        update(Msg).where(Msg.status == S.QUEUED.value, Msg.not_after < now)  # type: ignore[operator]
-        .values(status=S.CANCELLED.value, error="not_after passed", updated_at=now))
+        update(Msg)
+        .where(Msg.status == S.QUEUED.value, Msg.not_after < now)  # type: ignore[operator]
+        .values(status=S.CANCELLED.value, error="not_after passed", updated_at=now)
+    )
     return result.rowcount  # type: ignore[attr-defined, no-any-return]
 
 
-def apply_status_callback(session: Session, *, provider_id: str, status: str, now: datetime,
-                          error: str | None = None) -> bool:
+def apply_status_callback(
+    session: Session, *, provider_id: str, status: str, now: datetime, error: str | None = None
+) -> bool:
     """A provider's delivery report; statuses only move forward (a late `sent` after
     `delivered` is ignored). Unknown statuses (queued, accepted, sending…) change nothing."""
     target = _PROVIDER_STATUS.get(status.lower())
@@ -216,9 +303,11 @@ def apply_status_callback(session: Session, *, provider_id: str, status: str, no
     values: dict[str, Any] = {"status": target.value, "updated_at": now}
     if error:
         values["error"] = error[:500]
-    result = session.execute(update(Msg).where(Msg.provider_id == provider_id,
-                                               Msg.status.in_(lower))  # type: ignore[attr-defined]
-                             .values(**values))
+    result = session.execute(
+        update(Msg)
+        .where(Msg.provider_id == provider_id, Msg.status.in_(lower))  # type: ignore[attr-defined]
+        .values(**values)
+    )
     return result.rowcount > 0  # type: ignore[attr-defined, no-any-return]
 
 
@@ -226,9 +315,13 @@ def segments_sent_since(session: Session, *, channel: str, since: datetime) -> i
     """SMS segments handed to the provider since `since` (for the daily cap). Rows being
     sent count too, so two workers cannot both spend the last of the cap."""
     spent = [S.SENDING.value, S.SENT.value, S.DELIVERED.value]
-    total = session.scalar(select(func.coalesce(func.sum(Msg.segments), 0))
-                           .where(Msg.channel == channel, Msg.status.in_(spent),  # type: ignore[attr-defined]
-                                  Msg.updated_at >= since))  # type: ignore[operator]
+    total = session.scalar(
+        select(func.coalesce(func.sum(Msg.segments), 0)).where(
+            Msg.channel == channel,
+            Msg.status.in_(spent),  # type: ignore[attr-defined]
+            Msg.updated_at >= since,
+        )
+    )  # type: ignore[operator]
     return int(total or 0)
 
 
@@ -248,9 +341,14 @@ def purge_bodies(session: Session, *, before: datetime, now: datetime) -> int:
     """Forget the text of finished messages created before `before` (data retention)."""
     done = [S.SENT.value, S.DELIVERED.value, S.FAILED.value, S.CANCELLED.value]
     result = session.execute(
-        update(Msg).where(Msg.created_at < before, Msg.status.in_(done),  # type: ignore[operator, attr-defined]
-                          Msg.body.is_not(None))  # type: ignore[union-attr]
-        .values(body=None, updated_at=now))
+        update(Msg)
+        .where(
+            Msg.created_at < before,
+            Msg.status.in_(done),  # type: ignore[operator, attr-defined]
+            Msg.body.is_not(None),
+        )  # type: ignore[union-attr]
+        .values(body=None, updated_at=now)
+    )
     return result.rowcount  # type: ignore[attr-defined, no-any-return]
 
 
@@ -259,8 +357,15 @@ def recipient_flags(session: Session, beneficiary_ids: Iterable[int]) -> dict[in
     ids = sorted(set(beneficiary_ids))
     if not ids:
         return {}
-    rows = session.execute(select(Beneficiary.id, Beneficiary.opted_out,
-                                  Beneficiary.reminders_enabled, Beneficiary.erased_at)
-                           .where(Beneficiary.id.in_(ids))).all()  # type: ignore[union-attr]
-    return {row[0]: RecipientFlags(opted_out=row[1] or row[3] is not None,
-                                   reminders_enabled=row[2]) for row in rows}
+    rows = session.execute(
+        select(
+            Beneficiary.id,
+            Beneficiary.opted_out,
+            Beneficiary.reminders_enabled,
+            Beneficiary.erased_at,
+        ).where(Beneficiary.id.in_(ids))
+    ).all()  # type: ignore[union-attr]
+    return {
+        row[0]: RecipientFlags(opted_out=row[1] or row[3] is not None, reminders_enabled=row[2])
+        for row in rows
+    }

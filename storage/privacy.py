@@ -110,6 +110,7 @@ def erase_beneficiary(session: Session, *, beneficiary_id: int, actor: str, now:
             phone=None,
             telegram_chat_id=None,
             telegram_link_token=None,
+            telegram_link_expires_at=None,
             opted_out=True,
             reminders_enabled=False,
             erased_at=now,

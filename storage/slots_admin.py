@@ -1,6 +1,8 @@
 """Staff work on slots: create, change, cancel, book on someone's behalf, mark attendance.
 
-Advisors act on their own places only (StaffRefused "forbidden"). Booked people hear about a
+Advisors act on their own places only (StaffRefused "forbidden"), and on the people
+`storage.access` lets them act on; booking a walk-in needs their booklet's number and code.
+Booked people hear about a
 moved or cancelled slot through `storage.reminders.notify_slot_changed`, in the same
 transaction; a cancelled slot gives every voucher back. Attended redeems the voucher; a no-show
 follows the policy (`return` the voucher, or `consume` it). Every action is audited.
@@ -15,6 +17,7 @@ from datetime import datetime, tzinfo
 from sqlalchemy import select
 from sqlmodel import Session
 
+from storage.access import BookletProof, beneficiary_for_staff, person_to_book
 from storage.booking import BookingRefused, release_booking, reserve_seat
 from storage.models import (
     Beneficiary,
@@ -190,24 +193,31 @@ def cancel_slot(
 
 
 def book_for(
-    session: Session, *, staff: StaffIdentity, slot_id: int, beneficiary_id: int, now: datetime
+    session: Session,
+    *,
+    staff: StaffIdentity,
+    slot_id: int,
+    now: datetime,
+    beneficiary_id: int | None = None,
+    proof: BookletProof | None = None,
 ) -> Booking:
-    """Book a seat for a beneficiary (one of their vouchers is reserved)."""
+    """Book a seat for a beneficiary (one of their vouchers is reserved): someone `staff` may
+    act on, or a walk-in proven by their booklet's number and code (storage.access)."""
     _slot(session, staff, slot_id)
-    if session.get(Beneficiary, beneficiary_id) is None:
-        raise StaffRefused("not_found", f"no beneficiary {beneficiary_id}")
+    person_id = person_to_book(session, staff, beneficiary_id=beneficiary_id, proof=proof, now=now)
     try:
         with session.begin_nested():
-            booking = reserve_seat(session, beneficiary_id=beneficiary_id, slot_id=slot_id, now=now)
+            booking = reserve_seat(session, beneficiary_id=person_id, slot_id=slot_id, now=now)
     except BookingRefused as refused:
         raise StaffRefused("conflict", f"cannot book: {refused.reason}") from None
+    walk_in = f" walk-in booklet {proof.number}" if proof is not None else ""
     _audit(
         session,
         staff,
         "booking.create",
         f"booking:{booking.id}",
         now,
-        f"slot:{slot_id} beneficiary:{beneficiary_id}",
+        f"slot:{slot_id} beneficiary:{person_id}{walk_in}",
     )
     return booking
 
@@ -238,6 +248,7 @@ def mark_attendance(
     if booking is None:
         raise StaffRefused("not_found", f"no booking {booking_id}")
     _slot(session, staff, booking.slot_id)
+    beneficiary_for_staff(session, staff, booking.beneficiary_id)
     if booking.status != BookingStatus.BOOKED.value:
         raise StaffRefused("conflict", f"booking {booking_id} is already {booking.status}")
     status = BookingStatus.ATTENDED if attended else BookingStatus.NO_SHOW

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from storage.models import AuditEntry, Booking, HelpRequest, Slot, Staff
+from storage.models import AuditEntry, HelpRequest, Staff
 
 __all__ = [
     "CLI_ADMIN",
@@ -55,8 +55,9 @@ CLI_ADMIN = StaffIdentity(id=None, name="cli", role="admin", place_ids=())
 
 
 class StaffRefused(Exception):
-    """A staff action that cannot be done: `kind` is forbidden, not_found, invalid or conflict;
-    the message says why in one line."""
+    """A staff action that cannot be done: `kind` is forbidden, not_found, not_authorised (a
+    person the staff member may not act on: answered like not_found), wrong_code (a walk-in's
+    booklet code), invalid or conflict; the message says why in one line."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -199,13 +200,10 @@ def audit(
 
 
 def open_help_requests(session: Session, *, staff: StaffIdentity) -> list[HelpRequest]:
-    """Unanswered help messages; an advisor sees those of people booked at their places."""
+    """Unanswered help messages; an advisor sees those of the people they may act on."""
+    from storage.access import visible_ids  # storage.access builds on this module
+
     query = select(HelpRequest).where(HelpRequest.answered_at.is_(None))  # type: ignore[union-attr]
     if not staff.is_admin:
-        booked_here = (
-            select(Booking.beneficiary_id)
-            .join(Slot, Slot.id == Booking.slot_id)  # type: ignore[arg-type]
-            .where(Slot.place_id.in_(staff.place_ids))  # type: ignore[attr-defined]
-        )
-        query = query.where(HelpRequest.beneficiary_id.in_(booked_here))  # type: ignore[union-attr]
+        query = query.where(HelpRequest.beneficiary_id.in_(visible_ids(staff)))  # type: ignore[union-attr]
     return list(session.scalars(query.order_by(HelpRequest.created_at)).all())  # type: ignore[arg-type]

@@ -1,4 +1,7 @@
-"""Beneficiaries: register, read their file, change their phone, link Telegram."""
+"""Beneficiaries: register, read their file, change their phone, link Telegram.
+
+An advisor acts only on the people booked at their places or registered by them; anyone else
+is a 404 like a person who does not exist (storage.access, docs/security.md)."""
 
 from __future__ import annotations
 
@@ -65,7 +68,9 @@ def _person_out(person: Any) -> BeneficiaryOut:
 
 @router.post("/beneficiaries", response_model=BeneficiaryOut, status_code=201)
 def register(body: BeneficiaryIn, request: Request, staff: Staff) -> BeneficiaryOut:
-    """Register a beneficiary with a new booklet and its vouchers."""
+    """Register a new beneficiary with a new booklet and its vouchers. A phone or booklet
+    number already registered is a 409 that names it ("phone already registered", "booklet
+    number already exists: …"): never merged into the known person."""
     return act(
         request,
         staff,
@@ -93,7 +98,7 @@ def beneficiary(beneficiary_id: RecordId, request: Request, staff: Staff) -> Ben
 def new_phone(
     beneficiary_id: RecordId, body: PhoneIn, request: Request, staff: Staff
 ) -> BeneficiaryOut:
-    """Change the phone number (normalised to E.164)."""
+    """Change the phone number (normalised to E.164); the old number is told by SMS."""
     return act(
         request,
         staff,
@@ -105,7 +110,8 @@ def new_phone(
 
 @router.post("/beneficiaries/{beneficiary_id}/telegram-link", response_model=LinkOut)
 def beneficiary_link(beneficiary_id: RecordId, request: Request, staff: Staff) -> LinkOut:
-    """A Telegram deep link that links the chat opening it to this beneficiary."""
+    """A Telegram deep link that links the chat opening it to this beneficiary: one use,
+    valid 7 days; a new link revokes the previous one."""
     bot = bot_username(request)
     return act(
         request,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from bot.staff_api.auth import Staff
 from bot.staff_api.plumbing import IdField, RecordId, act, now, settings_of
+from storage.access import BookletProof
 from storage.slots_admin import book_for, mark_attendance, slot_attendees
 
 __all__ = ["AttendanceIn", "AttendeeOut", "BookingIn", "BookingOut", "router"]
@@ -18,7 +19,17 @@ router = APIRouter()
 
 
 class BookingIn(BaseModel):
-    beneficiary_id: IdField
+    """Someone you may act on (`beneficiary_id`), or a walk-in: the number and verification
+    code of the booklet in front of you (then `beneficiary_id` may be left out)."""
+
+    beneficiary_id: IdField | None = None
+    booklet_number: str | None = Field(None, min_length=1, max_length=32)
+    verification_code: str | None = Field(None, min_length=1, max_length=16)
+
+    def proof(self) -> BookletProof | None:
+        if self.booklet_number is None and self.verification_code is None:
+            return None
+        return BookletProof(self.booklet_number or "", self.verification_code or "")
 
 
 class BookingOut(BaseModel):
@@ -57,12 +68,20 @@ def attendees(slot_id: RecordId, request: Request, staff: Staff) -> list[Attende
 
 @router.post("/slots/{slot_id}/bookings", response_model=BookingOut, status_code=201)
 def book(slot_id: RecordId, body: BookingIn, request: Request, staff: Staff) -> BookingOut:
-    """Book a seat on behalf of a beneficiary (one voucher is reserved)."""
+    """Book a seat on behalf of a beneficiary (one voucher is reserved). An advisor books
+    the people they may act on; a walk-in with their booklet's number and verification code."""
     return act(
         request,
         staff,
         lambda s: _booking_out(
-            book_for(s, staff=staff, slot_id=slot_id, beneficiary_id=body.beneficiary_id, now=now())
+            book_for(
+                s,
+                staff=staff,
+                slot_id=slot_id,
+                beneficiary_id=body.beneficiary_id,
+                proof=body.proof(),
+                now=now(),
+            )
         ),
     )
 

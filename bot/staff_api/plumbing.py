@@ -29,7 +29,15 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-_STATUS = {"forbidden": 403, "not_found": 404, "invalid": 422, "conflict": 409}
+# A person staff may not act on is answered like a person who does not exist (storage.access).
+_STATUS = {
+    "forbidden": 403,
+    "not_found": 404,
+    "not_authorised": 404,
+    "wrong_code": 404,
+    "invalid": 422,
+    "conflict": 409,
+}
 
 
 def now() -> datetime:

@@ -8,12 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
-from sqlmodel import Session
 
 from bot.staff_api.auth import Staff
 from bot.staff_api.plumbing import act, now, settings_of
-from storage.staff import StaffIdentity, actor_of, audit
-from storage.stats import Stats, staff_stats, stats_csv
+from bot.staff_reads import read_stats
+from storage.staff import StaffIdentity
+from storage.stats import Stats, stats_csv
 
 __all__ = ["StatsOut", "router"]
 
@@ -30,11 +30,7 @@ class StatsOut(BaseModel):
 def _stats(request: Request, staff: StaffIdentity) -> Stats:
     price = settings_of(request).sms_price_eur
 
-    def work(session: Session) -> Stats:
-        audit(session, actor=actor_of(staff), action="stats.view", record=None, now=now())
-        return staff_stats(session, staff=staff, price_eur=price)
-
-    return act(request, staff, work)
+    return act(request, staff, lambda s: read_stats(s, staff=staff, price_eur=price, now=now()))
 
 
 @router.get("/stats", response_model=StatsOut)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,7 @@ from storage.imports.csv_reading import (
 )
 from storage.imports.running import apply_changes, fetch_in, mark_seen, run_rows
 from storage.models import Beneficiary, Booklet, Voucher, VoucherStatus
+from storage.phone_notices import tell_old_phone
 from storage.phones import mask_phone
 
 __all__ = ["import_beneficiaries"]
@@ -44,10 +46,14 @@ def import_beneficiaries(
 ) -> ImportReport:
     """Upsert beneficiaries, booklets and vouchers by `booklet_number` (SPEC section 5).
 
-    A known phone on a new booklet number is the same person with a new booklet. Re-import
-    updates names, phones, communes, codes and available vouchers; it never touches reserved,
-    redeemed or expired vouchers, nor the language the person chose in a conversation. A voucher
-    left out of the file is marked expired, never deleted: bookings may point at it.
+    A known phone on a new booklet number is the same person with a new booklet when the first
+    names match; with another first name the row is an error (it would merge two people).
+    Re-import updates names, phones, communes, codes and available vouchers; it never touches
+    reserved, redeemed or expired vouchers, nor the language the person chose in a
+    conversation. A row whose first name AND phone both differ from its booklet's holder is
+    another person's row, an error. A changed phone is told on the old one
+    (storage.phone_notices). A voucher left out of the file is marked expired, never deleted:
+    bookings may point at it.
     """
     try:
         rows = read_csv(path_or_lines, BENEFICIARY_COLUMNS)
@@ -94,6 +100,7 @@ class _BeneficiaryImport:
         booklet = self.booklets.get(data.number)
         holder = self.by_id[booklet.beneficiary_id] if booklet else self.by_phone.get(data.phone)
         self._check_holder(holder, data)
+        _check_same_person(holder, data, new_booklet=booklet is None)
         self.code_owner.update(dict.fromkeys(data.codes, data.number))
         if booklet is None:
             self._create(holder, data)
@@ -119,6 +126,15 @@ class _BeneficiaryImport:
         if holder.phone != data.phone:
             self.by_phone.pop(holder.phone or "", None)
             self.by_phone[data.phone] = holder
+            if holder.id is not None:
+                tell_old_phone(
+                    self.session,
+                    beneficiary_id=holder.id,
+                    language=holder.language,
+                    old_phone=holder.phone,
+                    opted_out=holder.opted_out,
+                    now=self.now,
+                )
         return apply_changes(holder, values)
 
     def _create(self, holder: Beneficiary | None, data: BookletRow) -> None:
@@ -194,6 +210,32 @@ class _BeneficiaryImport:
             "status": VoucherStatus.AVAILABLE.value,
             "updated_at": self.now,
         }
+
+
+def _check_same_person(holder: Beneficiary | None, data: BookletRow, *, new_booklet: bool) -> None:
+    """A row may correct its holder's name or phone, not replace the holder by someone else."""
+    if holder is None or _same_name(holder.first_name, data.first_name):
+        return
+    if new_booklet:
+        raise RowProblem(
+            f"phone: already registered to another beneficiary ({mask_phone(data.phone)})"
+        )
+    if holder.phone != data.phone:
+        raise RowProblem(
+            f"booklet_number: {data.number} belongs to another person "
+            "(first name and phone both differ)"
+        )
+
+
+def _same_name(known: str, given: str) -> bool:
+    """The same first word, whatever the case and accents: 'Aïcha' is 'aicha B.', not 'Rosa'."""
+
+    def first_word(name: str) -> str:
+        letters = unicodedata.normalize("NFKD", name.casefold())
+        words = "".join(c for c in letters if not unicodedata.combining(c)).split()
+        return words[0] if words else ""
+
+    return first_word(known) == first_word(given)
 
 
 def _touch(voucher: Voucher, values: dict[str, Any], now: datetime) -> bool:

@@ -21,6 +21,7 @@ from flows.types import (
     CancelBooking,
     Effect,
     HelpContact,
+    LinkAddress,
     OptIn,
     OptOut,
     PlacePoint,
@@ -108,6 +109,7 @@ POINTS = {
     "saint martin d'heres": [PlacePoint("Saint-Martin-d'Hères", 45.1672, 5.7653)],
     "teisseire": [PlacePoint("Teisseire", 45.1680, 5.7370)],
     "le gua": [PlacePoint("Le Gua", 45.0160, 5.6120)],
+    "fontaine": [PlacePoint("Fontaine", 45.1928, 5.6856)],
     "38120": [
         PlacePoint("Saint-Égrève", 45.2330, 5.6830),
         PlacePoint("Le Fontanil-Cornillon", 45.2530, 5.6650),
@@ -199,6 +201,26 @@ def _holders() -> dict[int, Holder]:
             "tok-mary",
             available=0,
             expiry=None,
+        ),
+        Holder(
+            BeneficiaryView(11, "Fatou", commune="Grenoble"),
+            "PN-0011",
+            "2468",
+            "+33600000011",
+            "tok-fatou",
+            available=3,
+            reserved=1,
+            bookings={211: 105},
+        ),
+        Holder(
+            BeneficiaryView(12, "Kemal", language="en", commune="Échirolles"),
+            "PN-0012",
+            "1357",
+            "+33600000012",
+            "tok-kemal",
+            available=2,
+            reserved=1,
+            bookings={212: 106},
         ),
     ]
     return {holder.view.id: holder for holder in holders}
@@ -304,7 +326,11 @@ class FakeDirectory:
         if beneficiary_id is None:
             return
         holder = self.holders[beneficiary_id]
-        if isinstance(effect, ReserveSeat):
+        if isinstance(effect, LinkAddress) and effect.link_token is not None:
+            if holder.token != effect.link_token:
+                raise Refused("link_used")
+            holder.token = ""  # a deep link links once
+        elif isinstance(effect, ReserveSeat):
             self._reserve(holder, effect.slot_id)
         elif isinstance(effect, CancelBooking):
             self._cancel(holder, effect.booking_id)

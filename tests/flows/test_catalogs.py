@@ -34,6 +34,9 @@ WORST: dict[str, Any] = {
     "distance_km": 12.5,
     "phone": "+33 4 76 12 34 56",
     "hours": "lun.-ven. 9h-12h et 14h-17h",
+    "minutes": 15,
+    "last": 10,
+    "first": 1,
 }
 # Keys that head a list of choices, with the longest list they get.
 MENU = tuple(
@@ -42,12 +45,32 @@ MENU = tuple(
         ["menu.balance", "menu.find", "menu.bookings", "menu.reminders_on", "menu.help"], 1
     )
 )
-SLOTS = (*(Choice(n, "slots.item", WORST) for n in (1, 2, 3)), Choice(4, "slots.more"))
+SLOTS = (*(Choice(n, "slots.item", WORST) for n in (1, 2)), Choice(3, "slots.more"))
 TOPIC = {"label": "Débuter sur ordinateur"}
 TOPICS = (Choice(1, "find.any_topic"), *(Choice(n, "find.topic_item", TOPIC) for n in range(2, 10)))
+SHORT_TOPICS = (
+    Choice(1, "find.any_topic"),
+    *(
+        Choice(n, f"topic.{key}")
+        for n, key in enumerate(
+            [
+                "email",
+                "demarches",
+                "logement",
+                "smartphone",
+                "ordinateur",
+                "securite",
+                "visio",
+                "emploi",
+            ],
+            2,
+        )
+    ),
+)
 PLACES = tuple(Choice(n, "find.place_item", WORST) for n in range(1, 7))
 YES_NO = (Choice(1, "choice.yes"), Choice(2, "choice.no"))
 BOOKINGS = tuple(Choice(n, "bookings.item", WORST) for n in range(1, 6))
+BOOKINGS_RESUME = (*BOOKINGS, Choice(6, "resume.choice"))
 HEADS: dict[str, tuple[Choice, ...]] = {
     "menu.intro": MENU,
     "menu.again": MENU,
@@ -58,11 +81,12 @@ HEADS: dict[str, tuple[Choice, ...]] = {
     "slots.list": SLOTS,
     "slots.list_here": SLOTS,
     "find.choose_topic": TOPICS,
+    "slots.list_home": SLOTS,
     "find.choose_place": PLACES,
     "book.confirm": YES_NO,
     "cancel.confirm": YES_NO,
-    "bookings.list": BOOKINGS,
-    "help.contact": (Choice(1, "help.leave_message"),),
+    "bookings.list": BOOKINGS_RESUME,
+    "help.contact": (Choice(1, "help.leave_message"), Choice(2, "resume.choice")),
     "language.choose": tuple(
         Choice(n, "language.name", {"_language": code}) for n, code in enumerate(LANGUAGES, 1)
     ),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import flows
-from flows import OptOut, Rejected, ReserveSeat, Start, Text, handle
+from flows import LinkAddress, OptOut, Rejected, ReserveSeat, Start, Text, handle
 from flows.states import ANY_STATE, TRANSITIONS, State
 from tests.flows.transcript import Session, parse_input
 
@@ -72,6 +72,23 @@ def test_lock_survives_menu_and_timeout() -> None:
     assert json.loads(session.state)["lock"] == {}
 
 
+def test_a_deep_link_links_one_chat_only() -> None:
+    first, second = Session(channel="telegram"), Session(channel="telegram")
+    second.directory = first.directory  # two chats, one store
+    assert first.send(Start("tok-aicha"))[0] == "* LinkAddress(beneficiary_id=7)"
+    answer = second.send(Start("tok-aicha"))
+    assert second.beneficiary is None and answer[0].startswith("< Ce lien n'est plus valable")
+
+
+def test_a_deep_link_spent_meanwhile_links_nothing_and_says_so() -> None:
+    """Two chats opened the link at once: the store spent it for the other one."""
+    session = Session(channel="telegram")
+    state = json.loads(session.state)
+    refused = Rejected(LinkAddress(7, link_token="tok-aicha"), "link_used")
+    step = handle(state, refused, session.ctx())
+    assert step.effects == [] and [r.key for r in step.replies] == ["identity.bad_link"]
+
+
 def test_nothing_about_the_booklet_before_linking() -> None:
     wrong_code = Session()
     wrong_code.send(Text("PN-0007"))
@@ -100,7 +117,7 @@ def test_damaged_state_restarts(state: object) -> None:
 def test_state_json_shape() -> None:
     session = Session(beneficiary=7)
     step = handle(None, Text("2"), session.ctx())
-    assert set(step.state) == {"step", "data", "at", "language", "lock", "opted_out"}
+    assert set(step.state) == {"v", "step", "data", "at", "language", "lock", "opted_out"}
     assert step.state["at"] == session.now.isoformat()
     assert step.state["language"] == "fr"
 

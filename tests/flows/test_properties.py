@@ -22,6 +22,7 @@ SCRIPTS: list[tuple[int | None, list[str]]] = [
     (None, ["aide", "1", "LANGUE"]),
     (7, ["2", "38120", "1", "1", "1", "0", "3", "2", "0", "5", "1", "LANGUE", "STOP"]),
     (8, ["2", "Grenoble", "1", "plus", "2", "0", "3", "1"]),
+    (7, ["2", "Grenoble", "combien il me reste", "1", "retour"]),
 ]
 
 
@@ -61,8 +62,8 @@ def test_any_text_in_any_state(index: int, text: str) -> None:
     step = handle(before, Text(text), session.ctx())
     json.dumps(step.state)
     opted_out = isinstance(before, dict) and before.get("opted_out") is True
-    if not opted_out:
-        assert step.replies, (state, text)
+    if not opted_out and not session.heard(text).ack:
+        assert step.replies, (state, text)  # only thanks, OK and emoji may get no reply
     language = step.state["language"]
     _check_sms(step.replies, language)
     render_telegram(step.replies, CATALOGS, language, PARIS)

@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from config.catalogs import load_catalogs
+from config.lexicon import load_lexicons
 from flows import (
+    BookingNotice,
     Contact,
     Ctx,
     FlowSettings,
@@ -40,9 +42,12 @@ from flows import (
     render_sms,
     render_telegram,
 )
+from flows.interpret import Heard, interpret
+from flows.lexicon import build_lexicon
 from tests.flows.fakes import PARIS, FakeDirectory, Refused
 
 CATALOGS = load_catalogs()
+SETTINGS = FlowSettings(lexicon=build_lexicon(load_lexicons()), timezone=PARIS)
 _WAIT = re.compile(r"^(\d+)([mh])$")
 LONG_TEXT = ("Bonjour, je voudrais savoir comment faire pour mon chéquier 😀 " * 40)[:1600]
 
@@ -74,6 +79,7 @@ class Session:
     now: datetime = datetime(2025, 2, 3, 9, tzinfo=PARIS)
     state: str = "null"
     directory: FakeDirectory = field(init=False)
+    notice: BookingNotice | None = None
 
     def __post_init__(self) -> None:
         self.directory = FakeDirectory(self.now)
@@ -81,7 +87,11 @@ class Session:
     def ctx(self) -> Ctx:
         who = self.directory.view(self.beneficiary) if self.beneficiary is not None else None
         address = "+33612345678" if self.channel == "sms" else "tg:4242"
-        return Ctx(self.now, self.channel, address, who, self.directory, FlowSettings())
+        return Ctx(self.now, self.channel, address, who, self.directory, SETTINGS, self.notice)
+
+    def heard(self, text: str) -> Heard:
+        """How the interpreter reads `text` in this session's context."""
+        return interpret(text, SETTINGS.lexicon, self.now.astimezone(PARIS).date())
 
     def send(self, message: Input) -> list[str]:
         """Handle one message; apply its effects; the transcript lines it produced."""
@@ -119,7 +129,8 @@ class Session:
         return lines
 
     def world(self, directive: str) -> None:
-        """`wait 31m`, `full 101`, `gone 101`, `vouchers 0`."""
+        """`wait 31m`, `full 101`, `gone 101`, `vouchers 0`, `notice 201` (we just sent a
+        reminder about booking 201)."""
         verb, arg = directive.split()
         if verb == "wait":
             match = _WAIT.match(arg)
@@ -132,6 +143,8 @@ class Session:
             slot.booked = slot.capacity
         elif verb == "gone":
             del self.directory.slots[int(arg)]
+        elif verb == "notice":
+            self.notice = BookingNotice(int(arg), self.now)
         elif verb == "vouchers":
             assert self.beneficiary is not None
             self.directory.holders[self.beneficiary].available = int(arg)

@@ -33,8 +33,10 @@ def gateway() -> Iterator[FakeGateway]:
 
 @pytest.fixture
 def providers(gateway: FakeGateway) -> dict[str, LoopbackProvider]:
-    return {"sms": LoopbackProvider("sms", gateway.url, timeout=1.0),
-            "telegram": LoopbackProvider("telegram", gateway.url, timeout=1.0)}
+    return {
+        "sms": LoopbackProvider("sms", gateway.url, timeout=1.0),
+        "telegram": LoopbackProvider("telegram", gateway.url, timeout=1.0),
+    }
 
 
 @pytest.fixture

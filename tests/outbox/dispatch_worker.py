@@ -31,14 +31,21 @@ def _pending(engine) -> int:  # type: ignore[no-untyped-def]
 
 async def main(url: str, gateway: str, epoch: float, claim_seconds: float, rate: float) -> None:
     engine = create_db_engine(url)
-    config = DispatchConfig(batch_size=50, concurrency=10,
-                            claim_for=timedelta(seconds=claim_seconds),
-                            pacing=PacingConfig(rate or None, None, None))
+    config = DispatchConfig(
+        batch_size=50,
+        concurrency=10,
+        claim_for=timedelta(seconds=claim_seconds),
+        pacing=PacingConfig(rate or None, None, None),
+    )
     provider = LoopbackProvider("sms", gateway, timeout=5.0)
     settings = Settings(_env_file=None, sms_daily_cap=10**9)  # type: ignore[call-arg]
-    dispatcher = Dispatcher(engine, {"sms": provider}, settings,
-                            config=config,
-                            clock=lambda: MONDAY_MORNING + timedelta(seconds=time.time() - epoch))
+    dispatcher = Dispatcher(
+        engine,
+        {"sms": provider},
+        settings,
+        config=config,
+        clock=lambda: MONDAY_MORNING + timedelta(seconds=time.time() - epoch),
+    )
     while _pending(engine):
         await dispatcher.dispatch_due()
         await asyncio.sleep(0.1)

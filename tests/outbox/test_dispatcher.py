@@ -21,9 +21,18 @@ MONDAY_10 = paris("2026-11-30 10:00")
 
 def _queue(engine, n: int = 1, *, beneficiary_id=None, **extra) -> list[int]:  # type: ignore[no-untyped-def]
     with unit_of_work(engine) as session:
-        ids = [outbox.enqueue(session, channel=extra.pop("channel", "sms") if i == n - 1 else "sms",
-                              address=f"+3361234{i:04d}", body=f"Message {i}", now=MONDAY_10,
-                              beneficiary_id=beneficiary_id, **extra) for i in range(n)]
+        ids = [
+            outbox.enqueue(
+                session,
+                channel=extra.pop("channel", "sms") if i == n - 1 else "sms",
+                address=f"+3361234{i:04d}",
+                body=f"Message {i}",
+                now=MONDAY_10,
+                beneficiary_id=beneficiary_id,
+                **extra,
+            )
+            for i in range(n)
+        ]
         session.commit()
     return ids  # type: ignore[return-value]
 
@@ -116,8 +125,9 @@ async def test_no_sms_provider_keeps_messages(engine, settings, fast, caplog) ->
     assert notes == ["not sent: no SMS provider configured"]
 
 
-async def test_opted_out_and_expired_are_cancelled_at_send_time(engine, gateway, providers,
-                                                                settings, fast) -> None:
+async def test_opted_out_and_expired_are_cancelled_at_send_time(
+    engine, gateway, providers, settings, fast
+) -> None:
     with unit_of_work(engine) as session:
         person = factories.beneficiary(session, phone="+33612340001")
         person.opted_out = True
@@ -126,7 +136,8 @@ async def test_opted_out_and_expired_are_cancelled_at_send_time(engine, gateway,
     [to_stopped] = _queue(engine, beneficiary_id=person_id)
     [late] = _queue(engine, not_after=MONDAY_10 + timedelta(minutes=5))
     await Dispatcher(engine, providers, settings, config=fast).dispatch_due(
-        MONDAY_10 + timedelta(minutes=6))
+        MONDAY_10 + timedelta(minutes=6)
+    )
     assert _row(engine, to_stopped).status == "cancelled"
     assert _row(engine, late).status == "cancelled"
     assert gateway.received == []
@@ -135,8 +146,13 @@ async def test_opted_out_and_expired_are_cancelled_at_send_time(engine, gateway,
 async def test_nothing_leaves_in_quiet_hours(engine, gateway, providers, settings, fast) -> None:
     [mid] = _queue(engine)
     dispatcher = Dispatcher(engine, providers, settings, config=fast)
-    for quiet in ("2026-11-30 21:00", "2026-12-01 07:59", "2026-12-06 11:00",
-                  "2026-12-25 11:00", "2027-07-14 11:00"):
+    for quiet in (
+        "2026-11-30 21:00",
+        "2026-12-01 07:59",
+        "2026-12-06 11:00",
+        "2026-12-25 11:00",
+        "2027-07-14 11:00",
+    ):
         await dispatcher.dispatch_due(paris(quiet))
     assert gateway.received == [] and _row(engine, mid).status == "queued"
     await dispatcher.dispatch_due(paris("2027-07-15 08:00"))
@@ -158,8 +174,9 @@ async def test_daily_sms_cap(engine, gateway, providers, fast, caplog) -> None:
 
 async def test_telegram_goes_through_its_provider(engine, gateway, providers, settings, fast):  # type: ignore[no-untyped-def]
     with unit_of_work(engine) as session:
-        outbox.enqueue(session, channel="telegram", address="tg:42", body="Bonjour ✨",
-                       now=MONDAY_10)
+        outbox.enqueue(
+            session, channel="telegram", address="tg:42", body="Bonjour ✨", now=MONDAY_10
+        )
         session.commit()
     await Dispatcher(engine, providers, settings, config=fast).dispatch_due(MONDAY_10)
     assert gateway.texts_to("tg:42") == ["Bonjour ✨"]

@@ -24,16 +24,31 @@ CLAIM_SECONDS = 2.0
 
 
 def _fill(engine, n: int) -> None:  # type: ignore[no-untyped-def]
-    rows = [{"channel": "sms", "address": f"+336{i:08d}", "body": f"Message {i}",
-             "dedupe_key": f"fault:{i}"} for i in range(n)]
+    rows = [
+        {
+            "channel": "sms",
+            "address": f"+336{i:08d}",
+            "body": f"Message {i}",
+            "dedupe_key": f"fault:{i}",
+        }
+        for i in range(n)
+    ]
     with unit_of_work(engine) as session:
         outbox.enqueue_many(session, rows, now=MONDAY_MORNING)
         session.commit()
 
 
 def _worker(url: str, gateway_url: str, epoch: float, rate: float) -> subprocess.Popen[bytes]:
-    args = [sys.executable, "-m", "tests.outbox.dispatch_worker", url, gateway_url, str(epoch),
-            str(CLAIM_SECONDS), str(rate)]
+    args = [
+        sys.executable,
+        "-m",
+        "tests.outbox.dispatch_worker",
+        url,
+        gateway_url,
+        str(epoch),
+        str(CLAIM_SECONDS),
+        str(rate),
+    ]
     return subprocess.Popen(args, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
@@ -62,8 +77,10 @@ def test_killed_dispatcher_loses_nothing(engine, gateway) -> None:
 
     counts = Counter(item.text for item in gateway.received)
     duplicates = sum(counts.values()) - len(counts)
-    print(f"\n[{engine.dialect.name}] killed after {at_kill} received, {in_flight} in flight; "
-          f"after restart: {len(counts)}/{total} delivered, {duplicates} duplicates")
+    print(
+        f"\n[{engine.dialect.name}] killed after {at_kill} received, {in_flight} in flight; "
+        f"after restart: {len(counts)}/{total} delivered, {duplicates} duplicates"
+    )
     assert set(counts) == {f"Message {i}" for i in range(total)}
     assert duplicates <= in_flight
     with unit_of_work(engine) as session:
@@ -86,8 +103,10 @@ def test_two_dispatchers_never_send_twice(postgres_schema_url: str, gateway) -> 
             worker.kill()
     elapsed = time.monotonic() - started
     counts = Counter(item.text for item in gateway.received)
-    print(f"\ntwo dispatchers: {len(counts)} distinct of {sum(counts.values())} received "
-          f"in {elapsed:.1f} s")
+    print(
+        f"\ntwo dispatchers: {len(counts)} distinct of {sum(counts.values())} received "
+        f"in {elapsed:.1f} s"
+    )
     assert len(counts) == total and sum(counts.values()) == total
     with unit_of_work(engine) as session:
         assert outbox.count_by_status(session) == {"sent": total}

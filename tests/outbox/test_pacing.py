@@ -19,8 +19,9 @@ class _Clock:
 
 async def test_sms_counts_segments() -> None:
     clock = _Clock()
-    pacer = pacer_for("sms", PacingConfig(sms_segments_per_second=10), clock=clock,
-                      sleep=clock.sleep)
+    pacer = pacer_for(
+        "sms", PacingConfig(sms_segments_per_second=10), clock=clock, sleep=clock.sleep
+    )
     for segments in (2, 2, 1):
         await pacer.wait_turn("+33600000000", segments)
     assert round(clock.now, 3) == 0.4  # the third waits for the first four segments
@@ -28,9 +29,12 @@ async def test_sms_counts_segments() -> None:
 
 async def test_telegram_one_per_second_per_chat() -> None:
     clock = _Clock()
-    pacer = pacer_for("telegram", PacingConfig(telegram_per_second=30,
-                                               telegram_per_chat_per_second=1),
-                      clock=clock, sleep=clock.sleep)
+    pacer = pacer_for(
+        "telegram",
+        PacingConfig(telegram_per_second=30, telegram_per_chat_per_second=1),
+        clock=clock,
+        sleep=clock.sleep,
+    )
     await pacer.wait_turn("tg:1")
     await pacer.wait_turn("tg:2")
     assert round(clock.now, 3) == round(1 / 30, 3)

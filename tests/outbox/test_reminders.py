@@ -35,8 +35,16 @@ def _book(engine, starts: datetime, *, phone: str = PHONE, **flags: object) -> t
         return booking.id, slot.id  # type: ignore[return-value]
 
 
-async def _run(engine, settings, providers, gateway, start: str, end: str,  # type: ignore[no-untyped-def]
-               fast, step: timedelta = timedelta(minutes=30)) -> list[tuple[datetime, str]]:
+async def _run(
+    engine,
+    settings,
+    providers,
+    gateway,
+    start: str,
+    end: str,  # type: ignore[no-untyped-def]
+    fast,
+    step: timedelta = timedelta(minutes=30),
+) -> list[tuple[datetime, str]]:
     """Tick from start to end; returns (local tick time, text) for every message received."""
     moment, last, seen = paris(start), paris(end), []
     while moment <= last:
@@ -47,11 +55,13 @@ async def _run(engine, settings, providers, gateway, start: str, end: str,  # ty
     return seen
 
 
-async def test_day_before_and_two_hours_before_each_once(engine, gateway, providers, settings,
-                                                         fast) -> None:
+async def test_day_before_and_two_hours_before_each_once(
+    engine, gateway, providers, settings, fast
+) -> None:
     _book(engine, paris("2026-12-02 14:00"))
-    seen = await _run(engine, settings, providers, gateway, "2026-11-30 09:00",
-                      "2026-12-02 15:00", fast)
+    seen = await _run(
+        engine, settings, providers, gateway, "2026-11-30 09:00", "2026-12-02 15:00", fast
+    )
     assert [(t, text.split("\n")[0]) for t, text in seen] == [
         (paris("2026-12-01 10:00"), "Rappel : atelier demain, mer. 2 déc. 14h"),
         (paris("2026-12-02 12:00"), "Rappel : atelier à 14h"),
@@ -59,26 +69,32 @@ async def test_day_before_and_two_hours_before_each_once(engine, gateway, provid
     assert all(len(text) <= 160 for _, text in seen)
 
 
-@pytest.mark.parametrize("starts, expected", [
-    # Monday 08:30: J-1 falls on Sunday → Saturday 10:00; H-2 at 06:30 → 08:00.
-    ("2026-12-07 08:30", ["2026-12-05 10:00", "2026-12-07 08:00"]),
-    # Saturday after Christmas: J-1 on Thursday 24th; H-2 at 08:00.
-    ("2026-12-26 09:00", ["2026-12-24 10:00", "2026-12-26 08:00"]),
-    # 08:10 the day after 14 July: 08:00 is too close to the start, H-2 is dropped.
-    ("2027-07-15 08:10", ["2027-07-13 10:00"]),
-])
-async def test_reminders_wait_for_allowed_times(engine, gateway, providers, settings, fast,
-                                                starts: str, expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    "starts, expected",
+    [
+        # Monday 08:30: J-1 falls on Sunday → Saturday 10:00; H-2 at 06:30 → 08:00.
+        ("2026-12-07 08:30", ["2026-12-05 10:00", "2026-12-07 08:00"]),
+        # Saturday after Christmas: J-1 on Thursday 24th; H-2 at 08:00.
+        ("2026-12-26 09:00", ["2026-12-24 10:00", "2026-12-26 08:00"]),
+        # 08:10 the day after 14 July: 08:00 is too close to the start, H-2 is dropped.
+        ("2027-07-15 08:10", ["2027-07-13 10:00"]),
+    ],
+)
+async def test_reminders_wait_for_allowed_times(
+    engine, gateway, providers, settings, fast, starts: str, expected: list[str]
+) -> None:
     _book(engine, paris(starts))
     first = paris(starts) - timedelta(days=3)
-    seen = await _run(engine, settings, providers, gateway, first.strftime("%Y-%m-%d 08:00"),
-                      starts, fast)
+    seen = await _run(
+        engine, settings, providers, gateway, first.strftime("%Y-%m-%d 08:00"), starts, fast
+    )
     assert [t for t, _ in seen] == [paris(e) for e in expected]
     assert not any(is_quiet(t, settings) for t, _ in seen)
 
 
-async def test_cancelled_booking_or_slot_gets_nothing(engine, gateway, providers, settings,
-                                                      fast) -> None:
+async def test_cancelled_booking_or_slot_gets_nothing(
+    engine, gateway, providers, settings, fast
+) -> None:
     booking_id, _ = _book(engine, paris("2026-12-02 14:00"))
     _, slot_id = _book(engine, paris("2026-12-02 15:00"), phone="+33612345679")
     plan(engine, settings, now=paris("2026-11-30 09:00"))  # both J-1 queued
@@ -86,13 +102,13 @@ async def test_cancelled_booking_or_slot_gets_nothing(engine, gateway, providers
         cancel_booking(session, booking_id=booking_id, now=paris("2026-11-30 09:30"))
         session.get(Slot, slot_id).cancelled = True
         session.commit()
-    seen = await _run(engine, settings, providers, gateway, "2026-11-30 10:00",
-                      "2026-12-02 15:00", fast)
+    seen = await _run(
+        engine, settings, providers, gateway, "2026-11-30 10:00", "2026-12-02 15:00", fast
+    )
     assert seen == []
 
 
-async def test_reminders_off_or_stop_means_none(engine, gateway, providers, settings,
-                                                fast) -> None:
+async def test_reminders_off_or_stop_means_none(engine, gateway, providers, settings, fast) -> None:
     _book(engine, paris("2026-12-02 14:00"), reminders_enabled=False)
     _book(engine, paris("2026-12-02 14:00"), phone="+33612345679")
     plan(engine, settings, now=paris("2026-11-30 09:00"))
@@ -102,15 +118,20 @@ async def test_reminders_off_or_stop_means_none(engine, gateway, providers, sett
         person = session.scalar(select(Beneficiary).where(Beneficiary.phone == "+33612345679"))
         person.opted_out = True
         session.commit()
-    assert await _run(engine, settings, providers, gateway, "2026-12-01 09:00",
-                      "2026-12-02 15:00", fast) == []
+    assert (
+        await _run(
+            engine, settings, providers, gateway, "2026-12-01 09:00", "2026-12-02 15:00", fast
+        )
+        == []
+    )
 
 
 async def test_one_way_sender_says_whom_to_call(engine, gateway, providers, fast) -> None:
     settings = make_settings(sms_two_way=False)
     _book(engine, paris("2026-12-02 14:00"))
-    seen = await _run(engine, settings, providers, gateway, "2026-12-01 10:00",
-                      "2026-12-01 10:00", fast)
+    seen = await _run(
+        engine, settings, providers, gateway, "2026-12-01 10:00", "2026-12-01 10:00", fast
+    )
     assert "appelez le 04 76 00 00 00" in seen[0][1] and "envoyez" not in seen[0][1]
 
 
@@ -135,8 +156,13 @@ def test_channel_choice() -> None:
 
 def test_telegram_gets_original_text(settings) -> None:
     render = catalog_renderer(settings.tz)
-    params = {"starts_at": paris("2026-12-02 14:00"), "place": "Maison de l’Île",
-              "address": "1 rue", "commune": "Échirolles", "phone": "04"}
+    params = {
+        "starts_at": paris("2026-12-02 14:00"),
+        "place": "Maison de l’Île",
+        "address": "1 rue",
+        "commune": "Échirolles",
+        "phone": "04",
+    }
     telegram, _ = render("telegram", "fr", "reminder.day_before", params)
     sms, segments = render("sms", "fr", "reminder.day_before", params)
     assert "Maison de l’Île" in telegram and "déc." in telegram
@@ -153,8 +179,10 @@ def test_voucher_expiry_notices(engine, settings) -> None:
     with Session(engine) as session:
         rows = session.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
     booklet = rows[0].dedupe_key.split(":")[2]
-    assert [r.dedupe_key for r in rows] == [f"expiry30:voucher-batch:{booklet}:2026-12-31",
-                                            f"expiry7:voucher-batch:{booklet}:2026-12-31"]
+    assert [r.dedupe_key for r in rows] == [
+        f"expiry30:voucher-batch:{booklet}:2026-12-31",
+        f"expiry7:voucher-batch:{booklet}:2026-12-31",
+    ]
     assert "Il en reste 3" in rows[1].body
     assert rows[0].next_attempt_at == paris("2026-12-01 10:00")
 
@@ -166,8 +194,11 @@ def test_offer_after_no_show(engine, settings) -> None:
         session.commit()
     assert plan(engine, settings, now=paris("2026-12-01 18:00")).noshow == 1
     with Session(engine) as session:
-        row = session.scalar(select(OutboundMessage).where(
-            OutboundMessage.dedupe_key == f"noshow:booking:{booking_id}"))
+        row = session.scalar(
+            select(OutboundMessage).where(
+                OutboundMessage.dedupe_key == f"noshow:booking:{booking_id}"
+            )
+        )
     assert row.next_attempt_at == paris("2026-12-02 10:00") and "pas venu" in row.body
 
 

@@ -16,6 +16,7 @@ from typer.testing import CliRunner, Result
 
 from bot.cli import app
 from storage.db import create_db_engine, unit_of_work
+from storage.directory import link_token_hash
 from storage.models import (
     Beneficiary,
     Booking,
@@ -161,7 +162,30 @@ def test_register_creates_the_person_their_booklet_and_vouchers(cli: CliRunner, 
     assert (person.first_name, person.phone, person.language) == ("Zoé", "+33699887766", "en")
     assert person.commune_insee == "38185" and vouchers == 3
     assert f"Beneficiary {person.id} registered" in result.output
-    _refused(_staff(cli, "register", *_options(REGISTER)), "booklet PN-7777 already exists")
+    _refused(
+        _staff(cli, "register", *_options(REGISTER, phone="06 99 88 77 00")),
+        "booklet number already exists: PN-7777",
+    )
+
+
+def test_register_never_merges_into_a_known_person(cli: CliRunner, db: Engine) -> None:
+    """Aïcha's phone or booklet number (however typed) on a "new" person: refused, untouched."""
+    before = _read(db, lambda s: (s.get(Beneficiary, 1), s.get(Booklet, 1)))
+    taken_phone = _options(REGISTER, phone="06 12 34 56 78", first_name="Mallory")
+    _refused(_staff(cli, "register", *taken_phone), "phone already registered")
+    taken_booklet = _options(REGISTER, booklet="pn 0001", first_name="Mallory", code="0000")
+    _refused(_staff(cli, "register", *taken_booklet), "booklet number already exists: PN-0001")
+    after = _read(db, lambda s: (s.get(Beneficiary, 1), s.get(Booklet, 1)))
+    assert [(p.first_name, p.phone) for p in (before[0], after[0])] == [
+        ("Aïcha", "+33612345678")
+    ] * 2
+    assert [(b.number, b.verification_code) for b in (before[1], after[1])] == [
+        ("PN-0001", "1234")
+    ] * 2
+    assert (
+        _read(db, lambda s: s.scalars(select(Booklet).where(Booklet.number == "PN-7777")).all())
+        == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -205,13 +229,31 @@ def test_beneficiary_file_shows_bookings_and_messages(cli: CliRunner, db: Engine
     _refused(_staff(cli, "beneficiary", "999"), "no beneficiary 999")
 
 
+def test_book_a_walk_in_by_booklet_number_and_code(cli: CliRunner, db: Engine) -> None:
+    slot_id = _new_slot(cli, db)
+    _refused(
+        _staff(cli, "book", str(slot_id), "--booklet", "PN-0001", "--code", "0000"),
+        "no booklet with this number and verification code",
+    )
+    _refused(_staff(cli, "book", str(slot_id), "--booklet", "PN-0001"), "go together")
+    booked = _staff(cli, "book", str(slot_id), "--booklet", "pn 0001", "--code", "1234")
+    assert booked.exit_code == 0 and "beneficiary 1 booked" in booked.output, booked.output
+
+
+def test_phone_change_tells_the_old_phone(cli: CliRunner, db: Engine) -> None:
+    assert _staff(cli, "phone", "1", "06 11 22 33 44").exit_code == 0
+    old = select(OutboundMessage.body).where(OutboundMessage.address == "+33612345678")
+    [body] = _read(db, lambda s: s.scalars(old).all())
+    assert "numéro de téléphone a été changé" in (body or "")
+
+
 def test_deep_link_links_the_chat_that_opens_it(cli: CliRunner, db: Engine) -> None:
     result = _staff(cli, "deep-link", "1")
     assert result.exit_code == 0, result.output
     person = _read(db, lambda s: s.get(Beneficiary, 1))
     assert person is not None and person.telegram_link_token
-    expected = f"https://t.me/passnum_bot?start={person.telegram_link_token}"
-    assert result.output.strip() == expected
+    token = result.output.strip().removeprefix("https://t.me/passnum_bot?start=")
+    assert person.telegram_link_token == link_token_hash(token)  # kept hashed
     _refused(_staff(cli, "deep-link", "999"), "no beneficiary 999")
 
 

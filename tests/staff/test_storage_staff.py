@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from storage.access import BookletProof
 from storage.beneficiaries_admin import (
     answer_help_request,
     beneficiary_file,
@@ -17,7 +18,8 @@ from storage.beneficiaries_admin import (
 )
 from storage.broadcasts import confirm_broadcast, create_broadcast
 from storage.db import unit_of_work
-from storage.models import HelpRequest, OutboundMessage, Voucher
+from storage.directory import link_token_hash
+from storage.models import Booklet, HelpRequest, OutboundMessage, Voucher
 from storage.slots_admin import book_for, change_slot, mark_attendance
 from storage.staff import CLI_ADMIN, StaffIdentity, StaffRefused, link_staff_chat
 from storage.staff import issue_staff_link as staff_link
@@ -92,8 +94,12 @@ def test_no_show_follows_the_policy(engine, policy: str, voucher: str) -> None: 
         slot = factories.slot(session, place_id=place.id or 0, starts_at=NOW + timedelta(days=1))
         person = factories.beneficiary(session, phone="+33611111111")
         advisor = StaffIdentity(id=1, name="Nadia", role="advisor", place_ids=(place.id or 0,))
-        booking = book_for(
-            session, staff=advisor, slot_id=slot.id or 0, beneficiary_id=person.id or 0, now=NOW
+        booking = book_for(  # a walk-in at the advisor's desk, booklet in hand
+            session,
+            staff=advisor,
+            slot_id=slot.id or 0,
+            proof=BookletProof(_booklet_of(session, person.id or 0), "1234"),
+            now=NOW,
         )
         mark_attendance(
             session,
@@ -104,6 +110,10 @@ def test_no_show_follows_the_policy(engine, policy: str, voucher: str) -> None: 
             now=NOW + timedelta(days=1, hours=3),
         )
         assert session.get(Voucher, booking.voucher_id).status == voucher  # type: ignore[union-attr]
+
+
+def _booklet_of(session, person_id: int) -> str:  # type: ignore[no-untyped-def]
+    return str(session.scalar(select(Booklet.number).where(Booklet.beneficiary_id == person_id)))
 
 
 def _booked_slot(session):  # type: ignore[no-untyped-def]
@@ -188,12 +198,14 @@ def test_register_change_phone_link_and_file(engine) -> None:  # type: ignore[no
             now=NOW,
             bot_username="passnum_bot",
         )
-        assert link == f"https://t.me/passnum_bot?start={person.telegram_link_token}"
+        token = link.removeprefix("https://t.me/passnum_bot?start=")
+        assert person.telegram_link_token == link_token_hash(token) != token
         seen = beneficiary_file(session, staff=advisor, beneficiary_id=person.id or 0, now=NOW)
         assert seen.person.phone == "+33781223344" and seen.booklets == ["PN-9001"]
         stranger = StaffIdentity(id=staff_id + 1, name="Other", role="advisor", place_ids=(98,))
-        with pytest.raises(StaffRefused, match="no booking at your places"):
+        with pytest.raises(StaffRefused, match=f"^no beneficiary {person.id}$") as hidden:
             beneficiary_file(session, staff=stranger, beneficiary_id=person.id or 0, now=NOW)
+        assert hidden.value.kind == "not_authorised"
 
 
 def test_answering_a_help_request_queues_it_on_their_channel(engine) -> None:  # type: ignore[no-untyped-def]

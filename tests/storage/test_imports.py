@@ -18,7 +18,16 @@ from storage.imports import (
     import_places,
     import_slots,
 )
-from storage.models import Beneficiary, Booklet, Place, Slot, Topic, Voucher, VoucherStatus
+from storage.models import (
+    Beneficiary,
+    Booklet,
+    OutboundMessage,
+    Place,
+    Slot,
+    Topic,
+    Voucher,
+    VoucherStatus,
+)
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2030, 1, 15, 9, 0, tzinfo=UTC)
@@ -279,6 +288,8 @@ def test_beneficiaries_update_never_touches_used_vouchers(engine: Engine) -> Non
 
 
 def test_beneficiaries_new_booklet_for_a_known_phone_is_the_same_person(engine: Engine) -> None:
+    """Same phone and first name: a second booklet. Same phone, another name: another person's
+    row, reported, and the holder of the phone keeps their name and booklets."""
     load(engine, import_beneficiaries, DATA / "beneficiaries.csv", now=NOW)
     rows = [
         "booklet_number;first_name;phone;vouchers;expires_on;verification_code",
@@ -290,10 +301,54 @@ def test_beneficiaries_new_booklet_for_a_known_phone_is_the_same_person(engine: 
         session.commit()
     people = fetch(engine, Beneficiary)
     booklets = {b.number: b.beneficiary_id for b in fetch(engine, Booklet)}
-    assert report.created == 2
-    assert len(people) == 4
-    assert booklets["PN-2001"] == booklets["PN-1001"]
-    assert booklets["PN-2002"] == booklets["PN-1002"]
+    assert report.created == 1 and len(people) == 4
+    assert report.errors == [
+        RowError(3, "phone: already registered to another beneficiary (+33 7** ** ** 67)")
+    ]
+    assert booklets["PN-2001"] == booklets["PN-1001"] and "PN-2002" not in booklets
+    assert {p.first_name for p in people if p.phone == "+33781234567"} == {"Karim"}
+
+
+def test_beneficiaries_row_of_another_person_on_a_known_booklet_is_refused(
+    engine: Engine,
+) -> None:
+    """Name and phone both different: not a correction but someone else's row."""
+    load(engine, import_beneficiaries, DATA / "beneficiaries.csv", now=NOW)
+    rows = [
+        "booklet_number,first_name,phone,vouchers,expires_on,verification_code",
+        "PN-1001,Mallory,06 99 99 99 99,5,2030-12-31,0000",
+    ]
+    with unit_of_work(engine) as session:
+        report = import_beneficiaries(session, rows, now=NOW)
+        session.commit()
+    assert report.errors == [
+        RowError(
+            2,
+            "booklet_number: PN-1001 belongs to another person (first name and phone both differ)",
+        )
+    ]
+    [booklet] = fetch(engine, Booklet, Booklet.number == "PN-1001")
+    [holder] = fetch(engine, Beneficiary, Beneficiary.id == booklet.beneficiary_id)
+    assert (holder.first_name, holder.phone, booklet.verification_code) == (
+        "Aïcha",
+        "+33612345678",
+        "1234",
+    )
+
+
+def test_beneficiaries_phone_changed_by_import_tells_the_old_phone(engine: Engine) -> None:
+    load(engine, import_beneficiaries, DATA / "beneficiaries.csv", now=NOW)
+    rows = [
+        "booklet_number,first_name,phone,vouchers,expires_on,verification_code",
+        "PN-1001,Aïcha,06 12 34 56 79,5,2030-12-31,1234",
+    ]
+    for _ in range(2):  # the second import changes nothing and tells nobody again
+        with unit_of_work(engine) as session:
+            import_beneficiaries(session, rows, now=NOW)
+            session.commit()
+    notices = fetch(engine, OutboundMessage)
+    assert [(m.address, m.channel) for m in notices] == [("+33612345678", "sms")]
+    assert "numéro de téléphone a été changé" in (notices[0].body or "")
 
 
 def test_beneficiaries_voucher_code_of_another_booklet_is_refused(engine: Engine) -> None:

@@ -1,0 +1,150 @@
+"""Read-only queries the staff console needs beside the staff actions: find people, the help
+inbox's answered messages, the audit log, a slot change's audience, places and topics.
+
+Who may see a person is decided by the staff rules of `storage.beneficiaries_admin` (the
+same check its actions make), never here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session
+
+from storage import beneficiaries_admin
+from storage.models import (
+    AuditEntry,
+    Beneficiary,
+    Booklet,
+    HelpRequest,
+    OutboundMessage,
+    OutboundStatus,
+    Place,
+    Topic,
+)
+from storage.phones import InvalidPhone, normalize_phone
+from storage.reminder_texts import Person, choose_address
+from storage.slot_notices import _slot_bookings
+from storage.staff import StaffIdentity, StaffRefused
+
+__all__ = [
+    "PersonHit",
+    "answered_help_requests",
+    "audit_entries",
+    "broadcast_opted_out",
+    "find_people",
+    "place_names",
+    "slot_audience",
+    "topic_keys",
+]
+
+SEARCH_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class PersonHit:
+    """One search result. `{"id": 1, "first_name": "Aïcha", "phone": "+33612345678",
+    "booklets": "PN-0001"}`"""
+
+    id: int
+    first_name: str
+    phone: str | None
+    booklets: str
+
+
+def find_people(session: Session, *, staff: StaffIdentity, text: str) -> list[PersonHit]:
+    """People whose first name, phone or booklet number matches, among those `staff` may see."""
+    text = text.strip()
+    if not text:
+        return []
+    conditions = [
+        func.lower(Beneficiary.first_name).contains(text.lower()),
+        func.upper(Booklet.number).contains(text.upper()),
+    ]
+    with contextlib.suppress(InvalidPhone):
+        conditions.append(Beneficiary.phone == normalize_phone(text))
+    rows = session.execute(
+        select(Beneficiary.id, Beneficiary.first_name, Beneficiary.phone, Booklet.number)
+        .outerjoin(Booklet, Booklet.beneficiary_id == Beneficiary.id)
+        .where(or_(*conditions), Beneficiary.erased_at.is_(None))
+        .order_by(Beneficiary.first_name, Beneficiary.id)
+        .limit(SEARCH_LIMIT * 5)
+    ).all()
+    hits: dict[int, PersonHit] = {}
+    for person_id, name, phone, booklet in rows:
+        if person_id in hits:
+            joined = f"{hits[person_id].booklets}, {booklet}"
+            hits[person_id] = PersonHit(person_id, name, phone, joined)
+        elif len(hits) < SEARCH_LIMIT and _may_see(session, staff, person_id):
+            hits[person_id] = PersonHit(person_id, name, phone, booklet or "")
+    return list(hits.values())
+
+
+def _may_see(session: Session, staff: StaffIdentity, person_id: int) -> bool:
+    try:
+        beneficiaries_admin._known(session, staff, person_id)
+    except StaffRefused:
+        return False
+    return True
+
+
+def answered_help_requests(
+    session: Session, *, staff: StaffIdentity, limit: int = 20
+) -> list[HelpRequest]:
+    """The latest answered help messages, for the inbox's second part (admins: all)."""
+    query = select(HelpRequest).where(HelpRequest.answered_at.is_not(None))
+    if not staff.is_admin:
+        query = query.where(HelpRequest.answered_by == staff.id)
+    return list(session.scalars(query.order_by(HelpRequest.answered_at.desc()).limit(limit)))
+
+
+def audit_entries(
+    session: Session, *, before_id: int | None = None, limit: int = 100
+) -> list[AuditEntry]:
+    """The audit log, newest first, a page at a time (callers check who may read it)."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    return list(session.scalars(query))
+
+
+def slot_audience(session: Session, *, slot_id: int, now: datetime) -> dict[str, int]:
+    """How many booked people a move or cancellation of the slot would tell, by channel: the
+    same people and channel choice as `notify_slot_changed`."""
+    told = {"sms": 0, "telegram": 0}
+    for row in session.execute(_slot_bookings(slot_id, "moved", now)).all():
+        target = choose_address(Person(*row[1:]))
+        if target is not None:
+            told[target[0]] = told.get(target[0], 0) + 1
+    return told
+
+
+def place_names(session: Session, *, staff: StaffIdentity) -> list[tuple[int, str, str]]:
+    """(id, name, commune) of the places `staff` may act on, by commune then name."""
+    query = select(Place.id, Place.name, Place.commune).order_by(Place.commune, Place.name)
+    if not staff.is_admin:
+        query = query.where(Place.id.in_(staff.place_ids))
+    return [(int(i), str(n), str(c)) for i, n, c in session.execute(query).all()]
+
+
+def topic_keys(session: Session) -> list[tuple[str, str, str]]:
+    """(key, French label, English label) of every topic."""
+    rows = session.execute(select(Topic.key, Topic.label_fr, Topic.label_en).order_by(Topic.key))
+    return [(str(k), str(fr), str(en)) for k, fr, en in rows.all()]
+
+
+def broadcast_opted_out(session: Session, *, broadcast_id: int) -> int:
+    """Messages of a broadcast not sent because the person had opted out in the meantime."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                OutboundMessage.broadcast_id == broadcast_id,
+                OutboundMessage.status == OutboundStatus.CANCELLED.value,
+                OutboundMessage.error == "opted out",
+            )
+        )
+        or 0
+    )

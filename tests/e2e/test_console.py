@@ -1,0 +1,113 @@
+"""The staff console over real HTTP: sign-in, the session cookie and CSRF rules, and each
+page answering with the staff API's rules (the browser journeys are in test_console_browser)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import STAFF_TOKEN, LiveApp
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def sign_in(live_app: LiveApp, token: str = STAFF_TOKEN) -> httpx.Client:
+    """A browser-like client signed in to the console. The cookies are Secure (the public URL
+    is HTTPS, served here over loopback HTTP), so they are carried by hand."""
+    client = httpx.Client(base_url=live_app.url, timeout=20)
+    form = client.get("/signin")
+    nonce = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
+    client.cookies.set("passnum_signin", form.cookies["passnum_signin"])
+    answer = client.post("/signin", data={"token": token, "csrf": nonce})
+    assert answer.status_code == 303, answer.text
+    client.cookies.clear()
+    client.cookies.set("passnum_console", answer.cookies["passnum_console"])
+    client.headers["x-set-cookie"] = answer.headers["set-cookie"]
+    return client
+
+
+def csrf_of(client: httpx.Client, path: str = "/today") -> str:
+    return CSRF.search(client.get(path).text).group(1)  # type: ignore[union-attr]
+
+
+def test_landing_page_is_the_sign_in_form_in_french(live_app: LiveApp) -> None:
+    page = live_app.client.get("/")
+    assert page.status_code == 200
+    assert 'lang="fr"' in page.text and "Connexion" in page.text
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+
+
+def test_sign_in_sets_a_strict_httponly_cookie_and_shows_today(live_app: LiveApp) -> None:
+    client = sign_in(live_app)
+    set_cookie = client.headers["x-set-cookie"].lower()
+    assert "passnum_console=" in set_cookie
+    assert "httponly" in set_cookie and "secure" in set_cookie and "samesite=strict" in set_cookie
+    page = client.get("/")
+    assert "Les séances du jour" in page.text and "bootstrap-admin" in page.text
+
+
+def test_a_wrong_token_is_refused_and_audited(live_app: LiveApp) -> None:
+    client = httpx.Client(base_url=live_app.url)
+    form = client.get("/signin")
+    nonce = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
+    client.cookies.set("passnum_signin", form.cookies["passnum_signin"])
+    answer = client.post("/signin", data={"token": "nope", "csrf": nonce})
+    assert answer.status_code == 401 and "pas reconnu" in answer.text
+    assert client.get("/today").status_code == 303  # still signed out
+
+
+def test_sign_in_without_the_form_cookie_is_refused(live_app: LiveApp) -> None:
+    answer = live_app.client.post("/signin", data={"token": STAFF_TOKEN, "csrf": "forged"})
+    assert answer.status_code == 403
+
+
+def test_posts_without_csrf_or_cookie_are_refused(live_app: LiveApp) -> None:
+    client = sign_in(live_app)
+    no_csrf = client.post("/help/1/answer", data={"text": "bonjour"})
+    assert no_csrf.status_code == 403
+    wrong_csrf = client.post("/help/1/answer", data={"text": "bonjour", "csrf": "x" * 20})
+    assert wrong_csrf.status_code == 403
+    token = csrf_of(client)
+    cookieless = httpx.post(
+        live_app.url + "/help/1/answer", data={"text": "bonjour", "csrf": token}
+    )
+    assert cookieless.status_code == 403
+
+
+def test_sign_out_ends_the_session_on_the_server(live_app: LiveApp) -> None:
+    client = sign_in(live_app)
+    secret = client.cookies["passnum_console"]
+    assert client.post("/signout", data={"csrf": csrf_of(client)}).status_code == 303
+    replay = httpx.get(live_app.url + "/today", cookies={"passnum_console": secret})
+    assert replay.status_code == 303 and replay.headers["location"] == "/signin"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/today",
+        "/people?q=PN-0001",
+        "/help",
+        "/broadcasts",
+        "/slots",
+        "/stats",
+        "/places",
+        "/try",
+        "/audit",
+        "/people/1",
+        "/people/new",
+    ],
+)
+def test_every_page_renders(live_app: LiveApp, path: str) -> None:
+    client = sign_in(live_app)
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    assert "<h1>" in page.text
+
+
+def test_english_is_available(live_app: LiveApp) -> None:
+    client = sign_in(live_app)
+    client.cookies.set("passnum_lang", client.get("/lang/en?back=/today").cookies["passnum_lang"])
+    assert "Today&#39;s sessions" in client.get("/today").text
