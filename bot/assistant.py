@@ -18,7 +18,7 @@ from config import Settings
 from config.catalogs import available_languages
 from config.lexicon import load_lexicons
 from flows.lexicon import build_lexicon
-from flows.types import Ctx, FlowSettings, Input, Rejected, Reply
+from flows.types import Ctx, FlowSettings, Input, Rejected, Reply, Text
 from storage.abuse import InboundLimits, inbound_allowed
 from storage.conversations import load_state, record_inbound, save_inbound_reply, save_state
 from storage.db import unit_of_work
@@ -27,11 +27,44 @@ from storage.geo import PlaceResolver, default_resolver
 from storage.identity import beneficiary_for_address, set_beneficiary_flags
 from storage.models import Beneficiary
 from storage.notices import last_booking_notice
+from storage.opt_outs import address_opted_out, set_opt_out
 from storage.phones import is_french, mask_phone
 
 __all__ = ["Assistant", "Turn", "sms_address", "telegram_address"]
 
 log = logging.getLogger(__name__)
+
+
+def _opt_out_request(message: Input, opt_out_type: str | None) -> bool | None:
+    """True for STOP, False for START (the provider's word first), None for anything else."""
+    if opt_out_type in {"STOP", "START"}:
+        return opt_out_type == "STOP"
+    if not isinstance(message, Text):
+        return None
+    intent = flows.opt_out_intent(message.text)  # the conversation's own rule
+    return None if intent is None else intent == "stop"
+
+
+def _apply_opt_out(
+    session: Session,
+    channel: str,
+    address: str,
+    holder: Beneficiary | None,
+    opted_out: bool,
+    now: datetime,
+) -> None:
+    """STOP / START without running the conversation: the tables and the saved state agree."""
+    set_opt_out(
+        session,
+        channel=channel,
+        address=address,
+        beneficiary_id=holder.id if holder else None,
+        opted_out=opted_out,
+        now=now,
+    )
+    state = load_state(session, address=address)
+    if state is not None:
+        save_state(session, address=address, state={**state, "opted_out": opted_out}, now=now)
 
 
 def sms_address(phone: str) -> str:
@@ -89,12 +122,18 @@ class Assistant:
         body: str | None = None,
         now: datetime | None = None,
         on_commit: Callable[[Session, Turn], str | None] | None = None,
+        opt_out_type: str | None = None,
     ) -> Turn:
         """Process one message; a provider id seen before returns the first answer again.
 
+        STOP and START (or the provider's `opt_out_type`, Twilio's OptOutType) are honoured
+        before the flood limits: over a limit they are applied without an answer.
         `on_commit` renders the reply before the commit so it is stored with the inbound row.
         """
         now = now or self.clock()
+        opt_out = _opt_out_request(message, opt_out_type)
+        if opt_out_type in {"STOP", "START"}:
+            message = Text(opt_out_type)  # the provider recognised it: the flows must too
         with unit_of_work(self.engine) as session:
             holder = beneficiary_for_address(session, channel=channel, address=address)
             inbound_id = None
@@ -111,8 +150,10 @@ class Assistant:
                     return Turn([], "fr", duplicate=True, stored_reply=record.reply)
                 inbound_id = record.id
                 if not self._may_answer(
-                    session, channel=channel, address=address, known=holder is not None, now=now
+                    session, channel=channel, address=address, holder=holder, now=now
                 ):
+                    if opt_out is not None:
+                        _apply_opt_out(session, channel, address, holder, opt_out, now)
                     session.commit()  # keep the record: it counts toward the limits
                     return Turn([], "fr", refused=True)
             turn = self._run(
@@ -126,16 +167,31 @@ class Assistant:
             return turn
 
     def _may_answer(
-        self, session: Session, *, channel: str, address: str, known: bool, now: datetime
+        self,
+        session: Session,
+        *,
+        channel: str,
+        address: str,
+        holder: Beneficiary | None,
+        now: datetime,
     ) -> bool:
         """Flood limits, and SMS replies only to French numbers or known beneficiaries."""
-        if channel == "sms" and not known and not is_french(address):
+        if channel == "sms" and holder is None and not is_french(address):
             log.warning("sms from non-French unknown number %s: no reply", mask_phone(address))
             return False
-        if not inbound_allowed(session, address=address, known=known, now=now, limits=self.limits):
-            log.warning("inbound limit reached for %s: no reply", mask_phone(address))
-            return False
-        return True
+        verdict = inbound_allowed(
+            session,
+            channel=channel,
+            address=address,
+            beneficiary_id=holder.id if holder else None,
+            now=now,
+            limits=self.limits,
+        )
+        if not verdict.allowed:
+            log.warning(
+                "inbound %s limit reached for %s: no reply", verdict.limit, mask_phone(address)
+            )
+        return verdict.allowed
 
     def record_delivery_status(self, provider_id: str, status: str, error_code: str | None) -> None:
         """A Twilio status callback: move the outbound message forward; 21610 means opted out."""
@@ -189,6 +245,8 @@ class Assistant:
             ),
         )
         state = load_state(session, address=address)
+        if address_opted_out(session, address=address):
+            state = {**(state or {}), "opted_out": True}  # said STOP, maybe before any state
         step = flows.handle(state, message, ctx)
         effects = EffectContext(
             session=session,

@@ -51,7 +51,9 @@ def main() -> None:
         app = create_app(settings, run_scheduler=False)
         # The benchmark is one big flood from a few thousand numbers: measure the path, not
         # the flood limits (they are tested on their own).
-        app.state.services.assistant.limits = InboundLimits(per_address=10**9, unknown_global=10**9)
+        app.state.services.assistant.limits = InboundLimits(
+            per_address=10**9, per_beneficiary=10**9, unknown_global=10**9
+        )
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

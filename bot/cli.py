@@ -234,6 +234,9 @@ def _safe_url(url: str) -> str:
 
 
 def main() -> None:
+    from bot.log_redaction import install_log_redaction
+
+    install_log_redaction()  # whatever a command logs (a failed tick, a migration) is clean
     app()
 
 

@@ -22,7 +22,9 @@ console = Console()
 
 
 def _beneficiary_id(session, who: str) -> int:  # type: ignore[no-untyped-def]
-    """A beneficiary id, or a phone number in any French or E.164 form."""
+    """A beneficiary id, or a phone number in any French or E.164 form: today's holder of the
+    number, else the one person who held it before (a phone changed since)."""
+    from storage.address_history import holders_of
     from storage.models import Beneficiary
     from storage.phones import InvalidPhone, normalize_phone
 
@@ -33,9 +35,14 @@ def _beneficiary_id(session, who: str) -> int:  # type: ignore[no-untyped-def]
     except InvalidPhone as problem:
         raise typer.BadParameter(f"'{who}': {problem}") from None
     found = session.scalar(select(Beneficiary.id).where(Beneficiary.phone == phone))
-    if found is None:
-        raise typer.BadParameter(f"nobody has the phone number {who}")
-    return int(found)
+    if found is not None:
+        return int(found)
+    former = holders_of(session, address=phone)
+    if len(former) == 1:
+        return former[0]
+    if former:
+        raise typer.BadParameter(f"{who} was held by beneficiaries {former}: give an id")
+    raise typer.BadParameter(f"nobody has the phone number {who}")
 
 
 @privacy_app.command("export")

@@ -16,6 +16,7 @@ from bot.cli_staff_slots import slots_app
 from bot.cli_staff_tokens import tokens_app
 from bot.cli_support import errors, settings_or_exit
 from config import Settings
+from storage.booklet_guard import unlock_booklet
 from storage.broadcasts import approve_broadcast, broadcast_report, cancel_broadcast
 from storage.slots_admin import cancel_slot, mark_attendance
 from storage.staff import (
@@ -75,6 +76,15 @@ def telegram_link(staff_id: Annotated[int, typer.Argument(help="staff id")]) -> 
     """Print a one-time Telegram link that makes the chat opening it this staff member's."""
     token = run(lambda s, _: issue_staff_link(s, staff_id=staff_id, by=CLI_ADMIN, now=now()))
     console.print(f"https://t.me/{bot_username(settings_or_exit())}?start={token}", markup=False)
+
+
+@staff_app.command("unlock-booklet")
+def unlock_booklet_command(
+    number: Annotated[str, typer.Argument(help="booklet number, e.g. PN-0001")],
+) -> None:
+    """Let a booklet locked after 10 wrong codes accept its code again (audited)."""
+    booklet = run(lambda s, _: unlock_booklet(s, staff=CLI_ADMIN, number=number, now=now()))
+    console.print(f"Booklet {booklet.number} unlocked: its code works again.", markup=False)
 
 
 @staff_app.command("approve")

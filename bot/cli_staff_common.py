@@ -17,6 +17,7 @@ from bot.cli_support import errors, settings_or_exit
 from config import Settings
 from storage.db import unit_of_work
 from storage.staff import StaffRefused
+from storage.types import MAX_YEAR, MIN_YEAR, in_service_years
 
 __all__ = [
     "MAX_ID",
@@ -82,6 +83,8 @@ def parse_time(value: str | None, option: str, tz: tzinfo) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise fail(f"{option}: '{value}' is not a time like 2026-12-03T14:00") from None
+    if not in_service_years(moment):
+        raise fail(f"{option}: '{value}' is not between {MIN_YEAR} and {MAX_YEAR}")
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 

@@ -24,12 +24,15 @@ from flows.types import (
     SetReminders,
 )
 from storage.booking import BookingRefused, cancel_booking, reserve_seat
+from storage.booklet_guard import tell_previous_address
 from storage.identity import (
     leave_help_request,
     link_address,
+    linked_address,
     set_beneficiary_flags,
     spend_link_token,
 )
+from storage.opt_outs import set_opt_out
 
 __all__ = ["EffectContext", "EffectRefused", "execute_effects", "HANDLERS"]
 
@@ -60,11 +63,15 @@ def _holder(ctx: EffectContext) -> int:
 
 
 def _link(ctx: EffectContext, effect: LinkAddress) -> None:
-    """Link the address; by a deep link only while its token is unused and unexpired."""
+    """Link the address (by a deep link only while its token is unused and unexpired); the
+    address the booklet leaves on this channel (if any) is told it moved."""
     if effect.link_token is not None and not spend_link_token(
         ctx.session, beneficiary_id=effect.beneficiary_id, token=effect.link_token, now=ctx.now
     ):
         raise EffectRefused(effect, "link_used")
+    previous = linked_address(
+        ctx.session, beneficiary_id=effect.beneficiary_id, channel=ctx.channel
+    )
     link_address(
         ctx.session,
         beneficiary_id=effect.beneficiary_id,
@@ -73,6 +80,14 @@ def _link(ctx: EffectContext, effect: LinkAddress) -> None:
         now=ctx.now,
     )
     ctx.beneficiary_id = effect.beneficiary_id
+    if previous is not None and previous != ctx.address:
+        tell_previous_address(
+            ctx.session,
+            beneficiary_id=effect.beneficiary_id,
+            channel=ctx.channel,
+            address=previous,
+            now=ctx.now,
+        )
 
 
 def _reserve(ctx: EffectContext, effect: ReserveSeat) -> None:
@@ -109,6 +124,22 @@ def _language(ctx: EffectContext, effect: SetLanguage) -> None:
     _flag(language=effect.language)(ctx, effect)
 
 
+def _opt(opted_out: bool) -> Callable[[EffectContext, Any], None]:
+    """STOP / START: kept for the address (even an unknown one) and on its beneficiary."""
+
+    def handler(ctx: EffectContext, _effect: Any) -> None:
+        set_opt_out(
+            ctx.session,
+            channel=ctx.channel,
+            address=ctx.address,
+            beneficiary_id=ctx.beneficiary_id,
+            opted_out=opted_out,
+            now=ctx.now,
+        )
+
+    return handler
+
+
 def _help(ctx: EffectContext, effect: LeaveHelpMessage) -> None:
     leave_help_request(
         ctx.session,
@@ -126,8 +157,8 @@ HANDLERS: dict[type, Callable[[EffectContext, Any], None]] = {
     CancelBooking: _cancel,
     SetReminders: _reminders,
     SetReminderChannel: _reminder_channel,
-    OptOut: _flag(opted_out=True),
-    OptIn: _flag(opted_out=False),
+    OptOut: _opt(True),
+    OptIn: _opt(False),
     SetLanguage: _language,
     LeaveHelpMessage: _help,
 }

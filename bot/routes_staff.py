@@ -6,14 +6,15 @@ they are documented, and keeps `router` and `current_staff` where the rest of th
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from bot.staff_api import beneficiaries, bookings, broadcasts, members, slots, stats, tokens
 from bot.staff_api.auth import current_staff
+from bot.staff_api.plumbing import refuse_nul
 
 __all__ = ["router", "current_staff"]
 
-router = APIRouter(prefix="/staff", tags=["staff"])
+router = APIRouter(prefix="/staff", tags=["staff"], dependencies=[Depends(refuse_nul)])
 router.include_router(members.router)
 router.include_router(tokens.router)
 router.include_router(broadcasts.router)

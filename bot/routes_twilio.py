@@ -21,6 +21,7 @@ __all__ = ["router"]
 log = logging.getLogger(__name__)
 router = APIRouter()
 
+MAX_ID_LENGTH = 64  # From and MessageSid are kept in 64-character columns
 REPLY_SEPARATOR = "\x1e"  # joins the SMS of one answer when stored with the inbound message
 
 
@@ -32,21 +33,29 @@ def _twiml(texts: list[str]) -> Response:
 
 
 async def _signed_form(request: Request) -> dict[str, str]:
+    """The verified form, cleaned: NUL characters dropped (PostgreSQL refuses them in text;
+    the signature covers the form as sent, so they go only after the check)."""
     form = await read_form(request)
     services = request.app.state.services
     signature = request.headers.get("X-Twilio-Signature", "")
     if not signature_is_valid(services.settings, request.url.path, form, signature):
         log.warning("twilio: bad or missing signature on %s", request.url.path)
         raise HTTPException(403, "invalid Twilio signature")
-    return form
+    return {key: value.replace("\x00", "") for key, value in form.items()}
+
+
+def _required(form: dict[str, str], *names: str) -> list[str]:
+    """The named fields, present and no longer than the columns that keep them (64)."""
+    values = [form.get(name, "") for name in names]
+    if not all(values) or any(len(value) > MAX_ID_LENGTH for value in values):
+        raise HTTPException(400, f"{' and '.join(names)} are required (at most 64 characters)")
+    return values
 
 
 @router.post("/sms/twilio")
 async def inbound_sms(request: Request) -> Response:
     form = await _signed_form(request)
-    sender, sid = form.get("From", ""), form.get("MessageSid", "")
-    if not sender or not sid:
-        raise HTTPException(400, "From and MessageSid are required")
+    sender, sid = _required(form, "From", "MessageSid")
     services = request.app.state.services
     texts: list[str] = []
 
@@ -63,13 +72,14 @@ async def inbound_sms(request: Request) -> Response:
             provider_id=sid,
             body=form.get("Body", ""),
             on_commit=render,
+            opt_out_type=form.get("OptOutType", "").upper() or None,
         ),
         limiter=services.conversation_limiter,
     )
     if turn.duplicate:
         log.info("twilio: %s from %s seen before, repeating the answer", sid, mask_phone(sender))
         texts = turn.stored_reply.split(REPLY_SEPARATOR) if turn.stored_reply else []
-    if form.get("OptOutType") in {"STOP", "START"}:
+    if form.get("OptOutType", "").upper() in {"STOP", "START"}:
         texts = []  # Twilio's Advanced Opt-Out already answered the person
     return _twiml(texts)
 
@@ -77,9 +87,7 @@ async def inbound_sms(request: Request) -> Response:
 @router.post("/sms/twilio/status")
 async def status_callback(request: Request) -> Response:
     form = await _signed_form(request)
-    sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
-    if not sid or not status:
-        raise HTTPException(400, "MessageSid and MessageStatus are required")
+    sid, status = _required(form, "MessageSid", "MessageStatus")
     services = request.app.state.services
     await run_in_threadpool(
         services.assistant.record_delivery_status, sid, status, form.get("ErrorCode")

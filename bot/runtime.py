@@ -6,6 +6,7 @@ import logging
 
 from sqlalchemy.engine import Engine
 
+from bot.log_redaction import install_log_redaction
 from config import Settings
 from storage.db import create_db_engine
 from storage.migrate import upgrade
@@ -22,6 +23,7 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Engine:
 
 
 def configure_logging(level: int = logging.INFO) -> None:
+    install_log_redaction()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # These log every request at INFO with the recipient's number or the bot token in clear.
     for noisy in ("httpx", "httpcore", "twilio.http_client", "telegram.ext.ExtBot"):

@@ -20,6 +20,7 @@ from bot.providers import Provider
 from bot.quiet_hours import SendingCalendar
 from config import Settings
 from storage import outbox
+from storage.abuse import purge_inbound_counts
 from storage.db import unit_of_work
 from storage.privacy import purge_inbound_texts
 from storage.reminders import Planner, PlanReport, Render, catalog_renderer, expire_vouchers
@@ -64,6 +65,7 @@ def purge(engine: Engine, settings: Settings, *, now: datetime) -> int:
     with unit_of_work(engine) as session:
         count = outbox.purge_bodies(session, before=before, now=now)
         count += purge_inbound_texts(session, before=before)
+        purge_inbound_counts(session, before=now - timedelta(days=1))  # flood-limit windows
         session.commit()
     return count
 

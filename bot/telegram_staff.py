@@ -27,6 +27,7 @@ from config import Settings
 from config.catalogs import load_staff_texts
 from storage.broadcasts import confirm_broadcast, create_broadcast
 from storage.db import unit_of_work
+from storage.pseudonyms import address_pseudonym
 from storage.slots_admin import mark_attendance, slot_attendees
 from storage.staff import (
     LINK_PREFIX,
@@ -90,7 +91,7 @@ async def _on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not token.startswith(LINK_PREFIX) or update.effective_chat is None:
         return  # a beneficiary's /start: the conversation handler takes it
     chat_id, engine = update.effective_chat.id, context.bot_data["staff_engine"]
-    staff = await asyncio.to_thread(_link, engine, token, chat_id)
+    staff = await asyncio.to_thread(_link, engine, token, chat_id, _stranger(context, chat_id))
     await _reply(
         update,
         _text("staff.linked", name=staff.name) if staff else _text("staff.link_invalid"),
@@ -98,13 +99,19 @@ async def _on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-def _link(engine: Engine, token: str, chat_id: int) -> StaffIdentity | None:
+def _stranger(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> str:
+    """How the audit log names a chat that is not (yet) staff: never its chat id."""
+    secret = context.bot_data["staff_settings"].pseudonym_secret
+    return address_pseudonym(channel="telegram", address=f"tg:{chat_id}", secret=secret)
+
+
+def _link(engine: Engine, token: str, chat_id: int, stranger: str) -> StaffIdentity | None:
     with unit_of_work(engine) as session:
         staff = link_staff_chat(session, token=token, chat_id=chat_id, now=_now())
         if staff is None:
             audit(
                 session,
-                actor=f"telegram:{chat_id}",
+                actor=stranger,
                 action="refused.staff_link",
                 record=None,
                 now=_now(),
@@ -119,18 +126,18 @@ async def _as_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Wo
     if chat is None:
         raise ApplicationHandlerStop
     engine = context.bot_data["staff_engine"]
-    text = await asyncio.to_thread(_run, engine, chat.id, work)
+    text = await asyncio.to_thread(_run, engine, chat.id, work, _stranger(context, chat.id))
     await _reply(update, text)
     raise ApplicationHandlerStop
 
 
-def _run(engine: Engine, chat_id: int, work: Work) -> str:
+def _run(engine: Engine, chat_id: int, work: Work, stranger: str) -> str:
     with unit_of_work(engine) as session:
         staff = staff_for_chat(session, chat_id=chat_id)
         if staff is None:
             audit(
                 session,
-                actor=f"telegram:{chat_id}",
+                actor=stranger,
                 action="refused.not_staff",
                 record=None,
                 now=_now(),
@@ -145,7 +152,7 @@ def _run(engine: Engine, chat_id: int, work: Work) -> str:
                 session,
                 actor=f"staff:{staff.id}:{staff.name}",
                 action=f"refused.{refused.kind}",
-                record=f"telegram:{chat_id}",
+                record=stranger,
                 detail=refused.message,
                 now=_now(),
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -124,6 +125,13 @@ class Settings(BaseSettings):
                 "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
         return value
+
+    # Key of the hashes that stand for unknown phone numbers and chats in the audit log. Unset:
+    # a random key per process (names then match only within one run); set it to follow one
+    # address across restarts and workers. Never stored in the database.
+    pseudonym_secret: str = Field(
+        default_factory=lambda: secrets.token_hex(32), validation_alias=_env("PSEUDONYM_SECRET")
+    )
 
     @field_validator("database_url", "test_database_url")
     @classmethod

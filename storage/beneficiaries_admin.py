@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from flows.gsm7 import sms_segments, to_gsm7
 from storage.access import beneficiary_for_staff
+from storage.address_history import remember_address
 from storage.directory import booklet_numbered, link_token_hash
 from storage.imports import import_beneficiaries
 from storage.models import (
@@ -32,6 +33,7 @@ from storage.models import (
     Place,
     Slot,
 )
+from storage.opt_outs import honour_address_opt_outs
 from storage.outbox import enqueue
 from storage.phone_notices import tell_old_phone
 from storage.phones import InvalidPhone, normalize_phone
@@ -154,8 +156,10 @@ def change_phone(
     )
     if other is not None:
         raise StaffRefused("conflict", "phone: already the number of another beneficiary")
+    remember_address(session, beneficiary_id=beneficiary_id, address=person.phone, now=now)
     old_phone, person.phone = person.phone, number
     session.flush()
+    honour_address_opt_outs(session, beneficiary_ids=[beneficiary_id])
     if old_phone != number:
         tell_old_phone(
             session,

@@ -16,13 +16,20 @@ from sqlmodel import Session
 
 from storage.models import Conversation, InboundMessage
 
-__all__ = ["InboundRecord", "load_state", "record_inbound", "save_inbound_reply", "save_state"]
+__all__ = [
+    "InboundRecord",
+    "dialect_insert",
+    "load_state",
+    "record_inbound",
+    "save_inbound_reply",
+    "save_state",
+]
 
 _conversation = Conversation.__table__  # type: ignore[attr-defined]
 _inbound = InboundMessage.__table__  # type: ignore[attr-defined]
 
 
-def _insert(session: Session, table: Any) -> Any:
+def dialect_insert(session: Session, table: Any) -> Any:
     """INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL share the syntax)."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
@@ -34,7 +41,9 @@ def load_state(session: Session, *, address: str) -> dict[str, Any] | None:
 
 
 def save_state(session: Session, *, address: str, state: dict[str, Any], now: datetime) -> None:
-    statement = _insert(session, _conversation).values(address=address, state=state, updated_at=now)
+    statement = dialect_insert(session, _conversation).values(
+        address=address, state=state, updated_at=now
+    )
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[_conversation.c.address],
@@ -69,7 +78,7 @@ def record_inbound(
     commit, then does nothing, and the loser reads the winner's row.
     """
     inserted = session.execute(
-        _insert(session, _inbound)
+        dialect_insert(session, _inbound)
         .values(
             channel=channel, provider_id=provider_id, address=address, body=body, received_at=now
         )

@@ -47,7 +47,11 @@ def _begin_immediate(conn: Any) -> None:
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for any SQLAlchemy URL, with SQLite made safe for several writers."""
+    """An engine for any SQLAlchemy URL, with SQLite made safe for several writers.
+
+    Its errors never quote a statement's parameters (phone numbers, message texts): they end
+    up in tracebacks and logs (`hide_parameters`)."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         engine = create_engine(url, connect_args=connect_args, **kwargs)

@@ -21,6 +21,7 @@ from flows.types import (
     SlotView,
     TopicView,
 )
+from storage.booklet_guard import check_booklet_code
 from storage.geo import PlaceResolver
 from storage.models import (
     Beneficiary,
@@ -179,8 +180,17 @@ class DatabaseDirectory:
         return [TopicView(key=t.key, labels={"fr": t.label_fr, "en": t.label_en}) for t in rows]
 
     def find_booklet(self, number: str, code: str) -> BeneficiaryView | None:
-        holder = booklet_holder(self.session, number, code)
-        return beneficiary_view(holder) if holder is not None else None
+        """The holder when the code opens the booklet; a wrong code counts against the booklet
+        and a locked booklet refuses every code (storage.booklet_guard)."""
+        booklet = booklet_numbered(self.session, number)
+        if booklet is None:
+            return None
+        holder = self.session.get(Beneficiary, booklet.beneficiary_id)
+        if holder is None or holder.erased_at is not None:
+            return None
+        if not check_booklet_code(self.session, booklet=booklet, code=code, now=self.now):
+            return None
+        return beneficiary_view(holder)
 
     def beneficiary_by_phone(self, phone: str) -> BeneficiaryView | None:
         row = self.session.scalar(select(Beneficiary).where(Beneficiary.phone == phone))

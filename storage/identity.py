@@ -7,20 +7,22 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from storage.address_history import TELEGRAM_PREFIX, remember_address
 from storage.directory import link_token_hash
 from storage.models import AuditEntry, Beneficiary, HelpRequest, OutboundMessage
+from storage.opt_outs import honour_address_opt_outs
+from storage.pseudonyms import beneficiary_actor
 
 __all__ = [
     "beneficiary_for_address",
     "leave_help_request",
     "link_address",
+    "linked_address",
     "opt_out_by_provider_id",
     "set_beneficiary_flags",
     "spend_link_token",
     "telegram_chat_id",
 ]
-
-TELEGRAM_PREFIX = "tg:"
 
 
 def telegram_chat_id(address: str) -> int | None:
@@ -39,20 +41,39 @@ def beneficiary_for_address(session: Session, *, channel: str, address: str) -> 
     return session.scalar(query.where(Beneficiary.erased_at.is_(None)))  # type: ignore[union-attr]
 
 
+def linked_address(session: Session, *, beneficiary_id: int, channel: str) -> str | None:
+    """The beneficiary's current address on a channel (phone, or `tg:<chat>`)."""
+    person = session.get(Beneficiary, beneficiary_id)
+    if person is None:
+        return None
+    if channel == "telegram":
+        chat = person.telegram_chat_id
+        return f"{TELEGRAM_PREFIX}{chat}" if chat is not None else None
+    return person.phone
+
+
 def link_address(
     session: Session, *, beneficiary_id: int, channel: str, address: str, now: datetime
 ) -> None:
-    """Attach the address to the beneficiary, taking it from anyone who had it before."""
+    """Attach the address to the beneficiary, taking it from anyone who had it before; an
+    address that said STOP makes them opted out (storage.opt_outs).
+
+    The history keeps the address for the one who loses it and the one who gets it, and the
+    address this one had on the channel before, so that erasure reaches all of them."""
     chat_id = telegram_chat_id(address)
+    column = Beneficiary.telegram_chat_id if chat_id is not None else Beneficiary.phone
+    held = chat_id if chat_id is not None else address
+    for previous in session.scalars(select(Beneficiary.id).where(column == held)).all():
+        remember_address(session, beneficiary_id=previous, address=address, now=now)
+    replaced = session.scalar(select(column).where(Beneficiary.id == beneficiary_id))
+    if replaced is not None and chat_id is not None:
+        replaced = f"{TELEGRAM_PREFIX}{replaced}"
+    remember_address(session, beneficiary_id=beneficiary_id, address=replaced, now=now)
+    remember_address(session, beneficiary_id=beneficiary_id, address=address, now=now)
+    session.execute(update(Beneficiary).where(column == held).values({column: None}))
     if chat_id is not None:
-        session.execute(
-            update(Beneficiary)
-            .where(Beneficiary.telegram_chat_id == chat_id)
-            .values(telegram_chat_id=None)
-        )
         values: dict[str, object] = {"telegram_chat_id": chat_id, "telegram_unreachable": False}
     else:
-        session.execute(update(Beneficiary).where(Beneficiary.phone == address).values(phone=None))
         values = {"phone": address}
     session.execute(
         update(Beneficiary)
@@ -61,13 +82,14 @@ def link_address(
     )
     session.add(
         AuditEntry(
-            actor=f"{channel}:{address}",
+            actor=beneficiary_actor(beneficiary_id),  # never the phone number or chat id
             action="link_address",
             record=f"beneficiary:{beneficiary_id}",
             at=now,
         )
     )
     session.flush()
+    honour_address_opt_outs(session, beneficiary_ids=[beneficiary_id])
 
 
 def spend_link_token(session: Session, *, beneficiary_id: int, token: str, now: datetime) -> bool:

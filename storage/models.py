@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 from storage.types import UTCDateTime
 
 __all__ = [
+    "AddressHistory",
     "AddressOptOut",
     "AuditEntry",
     "Beneficiary",
@@ -21,6 +22,7 @@ __all__ = [
     "ConsoleSession",
     "Conversation",
     "HelpRequest",
+    "InboundCount",
     "InboundMessage",
     "OutboundMessage",
     "OutboundStatus",
@@ -91,6 +93,10 @@ class Booklet(SQLModel, table=True):
     verification_code: str = Field(max_length=16)
     beneficiary_id: int = Field(foreign_key="beneficiary.id", index=True)
     issued_at: datetime = Field(sa_column=_at())
+    # Wrong codes typed for this booklet by anyone, since the last right one or unlock; at
+    # the limit the booklet is locked (storage.booklet_guard) until staff unlock it.
+    failed_codes: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    locked_at: datetime | None = Field(default=None, sa_column=_at(nullable=True))
 
 
 class Voucher(SQLModel, table=True):
@@ -303,3 +309,27 @@ class ConsoleSession(SQLModel, table=True):
     csrf: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=_at())
     expires_at: datetime = Field(sa_column=_at(index=True))
+
+
+class AddressHistory(SQLModel, table=True):
+    """A phone number or Telegram chat a beneficiary has held, kept so that erasing the person
+    reaches the messages and conversations of every address they ever had (not only today's)."""
+
+    __table_args__ = (UniqueConstraint("beneficiary_id", "address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    beneficiary_id: int = Field(foreign_key="beneficiary.id", index=True)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=64, index=True)
+    since: datetime = Field(sa_column=_at())
+
+
+class InboundCount(SQLModel, table=True):
+    """Inbound messages counted per key (an address digest, a beneficiary, the unknown
+    senders of a channel) and fixed window, for the flood limits (storage.abuse)."""
+
+    __table_args__ = (Index("ix_inboundcount_window", "window_start"),)
+
+    key: str = Field(primary_key=True, max_length=64)
+    window_start: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    hits: int = 0

@@ -3,15 +3,16 @@ forget old message texts. See docs/privacy.md for what is stored, why and for ho
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlmodel import Session, SQLModel
 
-from storage.identity import TELEGRAM_PREFIX
+from storage.address_history import addresses_ever_held, held_by_others_now
+from storage.erasure import ERASED_NAME, erase_beneficiary
 from storage.models import (
+    AddressHistory,
     AuditEntry,
     Beneficiary,
     Booking,
@@ -25,15 +26,6 @@ from storage.models import (
 
 __all__ = ["ERASED_NAME", "erase_beneficiary", "export_beneficiary", "purge_inbound_texts"]
 
-ERASED_NAME = "(effacé)"
-
-
-def _addresses(person: Beneficiary) -> list[str]:
-    found = [person.phone] if person.phone else []
-    if person.telegram_chat_id is not None:
-        found.append(f"{TELEGRAM_PREFIX}{person.telegram_chat_id}")
-    return found
-
 
 def _plain(row: SQLModel) -> dict[str, Any]:
     values = row.model_dump()
@@ -45,7 +37,10 @@ def export_beneficiary(session: Session, *, beneficiary_id: int) -> dict[str, An
     person = session.get(Beneficiary, beneficiary_id)
     if person is None:
         raise LookupError(f"no beneficiary {beneficiary_id}")
-    addresses = _addresses(person)
+    # An old number now someone else's: their messages are not this person's to read.
+    held = addresses_ever_held(session, beneficiary_id=beneficiary_id)
+    others = held_by_others_now(session, beneficiary_id=beneficiary_id, addresses=held)
+    addresses = [a for a in held if a not in others]
     booklets = session.scalars(
         select(Booklet).where(Booklet.beneficiary_id == beneficiary_id)
     ).all()
@@ -56,72 +51,25 @@ def export_beneficiary(session: Session, *, beneficiary_id: int) -> dict[str, An
 
     return {
         "beneficiary": _plain(person),
+        "addresses": rows(AddressHistory, AddressHistory.beneficiary_id == beneficiary_id),
         "booklets": [_plain(b) for b in booklets],
         "vouchers": rows(Voucher, Voucher.booklet_id.in_(booklet_ids)),
         "bookings": rows(Booking, Booking.beneficiary_id == beneficiary_id),
         "conversations": rows(Conversation, Conversation.address.in_(addresses)),
         "messages_received": rows(InboundMessage, InboundMessage.address.in_(addresses)),
-        "messages_sent": rows(OutboundMessage, OutboundMessage.beneficiary_id == beneficiary_id),
-        "help_requests": rows(HelpRequest, HelpRequest.beneficiary_id == beneficiary_id),
-        "audit": rows(AuditEntry, AuditEntry.record == f"beneficiary:{beneficiary_id}"),
-    }
-
-
-def erase_beneficiary(session: Session, *, beneficiary_id: int, actor: str, now: datetime) -> None:
-    """Remove or anonymise personal data (right to erasure). Booklets, vouchers and bookings
-    stay, without anything that identifies the person, so statistics still add up."""
-    person = session.get(Beneficiary, beneficiary_id)
-    if person is None:
-        raise LookupError(f"no beneficiary {beneficiary_id}")
-    addresses = _addresses(person)
-    gone = f"erased:{beneficiary_id}"
-    session.execute(delete(Conversation).where(Conversation.address.in_(addresses)))
-    session.execute(
-        update(InboundMessage)
-        .where(InboundMessage.address.in_(addresses))
-        .values(address=gone, body=None, reply=None)
-    )
-    session.execute(
-        update(OutboundMessage)
-        .where(
+        "messages_sent": rows(
+            OutboundMessage,
             or_(
                 OutboundMessage.beneficiary_id == beneficiary_id,
                 OutboundMessage.address.in_(addresses),
-            )
-        )
-        .values(address=gone, body=None)
-    )
-    session.execute(
-        update(HelpRequest)
-        .where(HelpRequest.beneficiary_id == beneficiary_id)
-        .values(address=gone, text="", answer=None)
-    )
-    # The paper booklet may still circulate: nobody can link it again with the old code.
-    session.execute(
-        update(Booklet)
-        .where(Booklet.beneficiary_id == beneficiary_id)
-        .values(verification_code="!" + secrets.token_hex(6))
-    )
-    session.execute(
-        update(Beneficiary)
-        .where(Beneficiary.id == beneficiary_id)
-        .values(
-            first_name=ERASED_NAME,
-            phone=None,
-            telegram_chat_id=None,
-            telegram_link_token=None,
-            telegram_link_expires_at=None,
-            opted_out=True,
-            reminders_enabled=False,
-            erased_at=now,
-        )
-    )
-    session.add(
-        AuditEntry(
-            actor=actor, action="erase_beneficiary", record=f"beneficiary:{beneficiary_id}", at=now
-        )
-    )
-    session.flush()
+            ),
+        ),
+        "help_requests": rows(
+            HelpRequest,
+            or_(HelpRequest.beneficiary_id == beneficiary_id, HelpRequest.address.in_(addresses)),
+        ),
+        "audit": rows(AuditEntry, AuditEntry.record == f"beneficiary:{beneficiary_id}"),
+    }
 
 
 def purge_inbound_texts(session: Session, *, before: datetime) -> int:

@@ -30,6 +30,7 @@ from storage.models import (
 )
 from storage.reminders import notify_slot_changed
 from storage.staff import StaffIdentity, StaffRefused, actor_of, audit, require_place
+from storage.types import MAX_YEAR, MIN_YEAR, in_service_years
 
 __all__ = [
     "Attendee",
@@ -63,6 +64,8 @@ def _slot(session: Session, staff: StaffIdentity, slot_id: int) -> Slot:
 
 
 def _check_times(starts_at: datetime, ends_at: datetime, capacity: int, booked: int) -> None:
+    if not (in_service_years(starts_at) and in_service_years(ends_at)):
+        raise StaffRefused("invalid", f"slot times must be between {MIN_YEAR} and {MAX_YEAR}")
     if ends_at <= starts_at:
         raise StaffRefused("invalid", "the slot must end after it starts")
     if capacity < max(booked, 1):

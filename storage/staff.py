@@ -81,6 +81,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_RECORD_ID = 2**31 - 1  # the largest id the databases' INTEGER columns hold
+
+
 def create_staff(
     session: Session,
     *,
@@ -94,6 +97,8 @@ def create_staff(
     them (None or an id-less identity: the operator), kept for the two-person rule."""
     if role not in {"admin", "advisor"}:
         raise ValueError("role must be admin or advisor")
+    if any(not 1 <= place <= MAX_RECORD_ID for place in place_ids):
+        raise StaffRefused("invalid", f"place ids are between 1 and {MAX_RECORD_ID}")
     token = secrets.token_urlsafe(32)
     member = Staff(
         name=name,

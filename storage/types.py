@@ -8,7 +8,16 @@ from typing import Any
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UTCDateTime", "utc"]
+__all__ = ["MAX_YEAR", "MIN_YEAR", "UTCDateTime", "in_service_years", "utc"]
+
+
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+def in_service_years(moment: datetime) -> bool:
+    """Slots, broadcasts and bookings happen between 2000 and 2100: a year 1 or 9999 is a typo,
+    and moving it to UTC would overflow (a 500 instead of a clear refusal)."""
+    return MIN_YEAR <= moment.year <= MAX_YEAR
 
 
 def utc(value: datetime) -> datetime:

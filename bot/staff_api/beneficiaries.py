@@ -1,4 +1,5 @@
-"""Beneficiaries: register, read their file, change their phone, link Telegram.
+"""Beneficiaries: register, read their file, change their phone, link Telegram; unlock a
+booklet locked after too many wrong codes.
 
 An advisor acts only on the people booked at their places or registered by them; anyone else
 is a 404 like a person who does not exist (storage.access, docs/security.md)."""
@@ -6,9 +7,10 @@ is a 404 like a person who does not exist (storage.access, docs/security.md)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
@@ -21,8 +23,16 @@ from storage.beneficiaries_admin import (
     issue_link,
     register_beneficiary,
 )
+from storage.booklet_guard import unlock_booklet
 
-__all__ = ["BeneficiaryFileOut", "BeneficiaryIn", "BeneficiaryOut", "PhoneIn", "router"]
+__all__ = [
+    "BeneficiaryFileOut",
+    "BeneficiaryIn",
+    "BeneficiaryOut",
+    "BookletUnlocked",
+    "PhoneIn",
+    "router",
+]
 
 router = APIRouter()
 
@@ -122,3 +132,22 @@ def beneficiary_link(beneficiary_id: RecordId, request: Request, staff: Staff) -
             )
         ),
     )
+
+
+class BookletUnlocked(BaseModel):
+    number: str
+    failed_codes: int
+    locked: bool
+
+
+@router.post("/booklets/{number}/unlock", response_model=BookletUnlocked)
+def unlock(
+    number: Annotated[str, PathParam(min_length=1, max_length=32)], request: Request, staff: Staff
+) -> BookletUnlocked:
+    """Admins: a booklet locked after 10 wrong codes accepts its code again (audited)."""
+
+    def work(session: Session) -> BookletUnlocked:
+        booklet = unlock_booklet(session, staff=staff, number=number, now=now())
+        return BookletUnlocked(number=booklet.number, failed_codes=0, locked=False)
+
+    return act(request, staff, work)

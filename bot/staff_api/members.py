@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.staff_api.auth import Staff
 from bot.staff_api.models import LinkOut
-from bot.staff_api.plumbing import RecordId, act, admin_only, bot_username, now
+from bot.staff_api.plumbing import IdField, RecordId, act, admin_only, bot_username, now
 from storage.beneficiaries_admin import answer_help_request
 from storage.db import unit_of_work
 from storage.staff import (
@@ -54,7 +54,7 @@ class StaffOut(BaseModel):
 class StaffCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     role: Literal["admin", "advisor"] = "advisor"
-    place_ids: list[int] = []
+    place_ids: list[IdField] = []
 
 
 class StaffCreated(StaffOut):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import HTTPException, Request
 from fastapi import Path as PathParam
@@ -14,6 +15,7 @@ from sqlmodel import Session
 from config import Settings
 from storage.db import unit_of_work
 from storage.staff import StaffIdentity, StaffRefused, actor_of, audit
+from storage.types import MAX_YEAR, MIN_YEAR, in_service_years
 
 __all__ = [
     "IdField",
@@ -25,6 +27,7 @@ __all__ = [
     "bot_username",
     "local",
     "now",
+    "refuse_nul",
     "settings_of",
 ]
 
@@ -76,7 +79,37 @@ def local(moment: datetime | None, settings: Settings) -> datetime | None:
 
 
 def aware(moment: datetime, tz: tzinfo) -> datetime:
+    """Every time the API is given passes here: out of 2000-2100 it is a 422, not an overflow."""
+    if not in_service_years(moment):
+        raise HTTPException(422, f"times must be between {MIN_YEAR} and {MAX_YEAR}")
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+async def refuse_nul(request: Request) -> None:
+    """One guard for every staff route: no NUL character in the path, the query or a JSON
+    string (PostgreSQL refuses NUL in text, which would be a 500)."""
+    if "\x00" in request.url.path or _has_nul(list(request.query_params.multi_items())):
+        raise HTTPException(422, "NUL characters are not allowed")
+    body = await request.body()  # FastAPI has read it already: this is the cached copy
+    if b"\x00" in body:
+        raise HTTPException(422, "NUL characters are not allowed")
+    if body and "json" in request.headers.get("content-type", ""):
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return  # FastAPI answers malformed JSON with its own 422
+        if _has_nul(data):
+            raise HTTPException(422, "NUL characters are not allowed")
 
 
 def bot_username(request: Request) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from storage.address_history import remember_address
 from storage.geo import PlaceResolver, default_resolver
 from storage.imports.booklet_rows import (
     BENEFICIARY_COLUMNS,
@@ -30,6 +31,7 @@ from storage.imports.csv_reading import (
 )
 from storage.imports.running import apply_changes, fetch_in, mark_seen, run_rows
 from storage.models import Beneficiary, Booklet, Voucher, VoucherStatus
+from storage.opt_outs import honour_address_opt_outs
 from storage.phone_notices import tell_old_phone
 from storage.phones import mask_phone
 
@@ -62,7 +64,9 @@ def import_beneficiaries(
     job = _BeneficiaryImport(
         session, rows, resolver or default_resolver(), now or datetime.now(UTC)
     )
-    return run_rows(session, rows, job.handle, on_progress, after_batch=job.flush)
+    report = run_rows(session, rows, job.handle, on_progress, after_batch=job.flush)
+    honour_address_opt_outs(session, phones=phones(rows))  # STOP said before registration
+    return report
 
 
 class _BeneficiaryImport:
@@ -124,6 +128,10 @@ class _BeneficiaryImport:
         if data.commune_insee:
             values["commune_insee"] = data.commune_insee
         if holder.phone != data.phone:
+            if holder.id is not None:  # the old number stays reachable by erasure
+                remember_address(
+                    self.session, beneficiary_id=holder.id, address=holder.phone, now=self.now
+                )
             self.by_phone.pop(holder.phone or "", None)
             self.by_phone[data.phone] = holder
             if holder.id is not None:

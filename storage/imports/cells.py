@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, tzinfo
 
 from storage.imports.csv_reading import CsvRow, RowProblem
+from storage.types import MAX_YEAR, MIN_YEAR, in_service_years
 
 __all__ = ["day", "integer", "limited", "multi", "number", "when"]
 
@@ -48,6 +49,8 @@ def when(row: CsvRow, column: str, tz: tzinfo) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise RowProblem(f"{column}: {text!r} is not an ISO 8601 date and time") from None
+    if not in_service_years(value):
+        raise RowProblem(f"{column}: {text!r} is not between {MIN_YEAR} and {MAX_YEAR}")
     return value if value.tzinfo else value.replace(tzinfo=tz)
 
 
