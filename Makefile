@@ -22,6 +22,7 @@ run: demo
 	$(BIN)/passnum serve
 
 lint: setup
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports

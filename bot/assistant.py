@@ -108,6 +108,7 @@ class Assistant:
             cancel_cutoff=timedelta(hours=settings.cancel_cutoff_hours),
             sms_two_way=settings.sms_two_way,
             languages=available_languages(),
+            voice_reminders=settings.voice_reminders,
             lexicon=build_lexicon(load_lexicons()),
             timezone=settings.tz,
         )
@@ -175,9 +176,11 @@ class Assistant:
         holder: Beneficiary | None,
         now: datetime,
     ) -> bool:
-        """Flood limits, and SMS replies only to French numbers or known beneficiaries."""
-        if channel == "sms" and holder is None and not is_french(address):
-            log.warning("sms from non-French unknown number %s: no reply", mask_phone(address))
+        """Flood limits, and SMS or voice answers only to French numbers or known beneficiaries."""
+        if channel in ("sms", "voice") and holder is None and not is_french(address):
+            log.warning(
+                "%s from non-French unknown number %s: no reply", channel, mask_phone(address)
+            )
             return False
         verdict = inbound_allowed(
             session,

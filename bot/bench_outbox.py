@@ -73,12 +73,13 @@ def _seed_bookings(engine: Engine, n: int) -> None:
     """n people, each booked on one of n/SEATS slots over the next days (bulk inserts)."""
     now, tag = datetime.now(UTC), str(time.time_ns())
     with engine.begin() as conn:
-        if conn.scalar(select(Topic.key).where(Topic.key == "email")) is None:
+        topic_key = Topic.__table__.c.key  # type: ignore[attr-defined]  # the Core column
+        if conn.scalar(select(topic_key).where(topic_key == "email")) is None:
             conn.execute(
                 insert(Topic), [{"key": "email", "label_fr": "E-mail", "label_en": "E-mail"}]
             )
         place_id = conn.execute(
-            insert(Place).returning(Place.id),
+            insert(Place).returning(Place.__table__.c.id),  # type: ignore[attr-defined]
             [
                 {
                     "external_id": f"bench-{tag}",

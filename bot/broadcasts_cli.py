@@ -3,6 +3,10 @@
 The shell user holds the database, so they act as an admin ("cli" in the audit log). Above the
 approval threshold the broadcast waits for a named staff member's approval
 (`passnum staff approve ID --as STAFF_ID`, or the staff API).
+
+The preview is read in a read-only unit of work that ends before the prompt; the broadcast is
+created in its own short one after the answer. No transaction waits for a person: on SQLite it
+would hold the write lock and every webhook of the server would fail with "database is locked".
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from rich.table import Table
 
 from config import Settings
 from storage.broadcasts import Preview, confirm_broadcast, create_broadcast, preview
-from storage.db import unit_of_work
+from storage.db import read_only, unit_of_work
 from storage.staff import CLI_ADMIN, StaffRefused
 
 __all__ = ["preview_table", "run_broadcast"]
@@ -56,31 +60,30 @@ def run_broadcast(
     from bot.runtime import open_database
 
     engine = open_database(settings)
-    now = datetime.now(UTC)
-    rules = {
-        "price_eur": settings.sms_price_eur,
-        "threshold": settings.broadcast_approval_threshold,
-    }
+    price, threshold = settings.sms_price_eur, settings.broadcast_approval_threshold
     try:
-        with unit_of_work(engine) as session:
+        with read_only(engine) as session:
             seen = preview(
                 session,
                 staff=CLI_ADMIN,
                 segment=segment,
                 message=message,
                 language=None,
-                now=now,
-                **rules,
+                now=datetime.now(UTC),
+                price_eur=price,
+                threshold=threshold,
             )
-            console.print(preview_table(seen, threshold=settings.broadcast_approval_threshold))
-            console.print("The SMS, as it will be sent:")
-            console.print(seen.sms_text, markup=False, highlight=False, soft_wrap=True)
-            if dry_run:
-                console.print("Dry run: nothing was sent.")
-                return
-            if not yes and not typer.confirm(f"Send to {seen.recipients} people?"):
-                console.print("Cancelled: nothing was sent.")
-                raise typer.Exit(1)
+        console.print(preview_table(seen, threshold=threshold))
+        console.print("The SMS, as it will be sent:")
+        console.print(seen.sms_text, markup=False, highlight=False, soft_wrap=True)
+        if dry_run:
+            console.print("Dry run: nothing was sent.")
+            return
+        if not yes and not typer.confirm(f"Send to {seen.recipients} people?"):
+            console.print("Cancelled: nothing was sent.")
+            raise typer.Exit(1)
+        now = datetime.now(UTC)  # the recipients are chosen again now, as confirmed
+        with unit_of_work(engine) as session:
             draft, _ = create_broadcast(
                 session,
                 staff=CLI_ADMIN,
@@ -89,14 +92,11 @@ def run_broadcast(
                 language=None,
                 send_at=at,
                 now=now,
-                **rules,
+                price_eur=price,
+                threshold=threshold,
             )
             draft = confirm_broadcast(
-                session,
-                staff=CLI_ADMIN,
-                broadcast_id=draft.id or 0,
-                now=now,
-                threshold=rules["threshold"],
+                session, staff=CLI_ADMIN, broadcast_id=draft.id or 0, now=now, threshold=threshold
             )
             session.commit()
     except StaffRefused as refused:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from telegram import Bot
@@ -10,6 +11,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.providers import Outcome, Provider, SendResult
 from bot.twilio_sms import TwilioSmsProvider
+from bot.twilio_voice import TwilioVoiceProvider, can_call
 from config import Settings
 from storage.identity import telegram_chat_id
 
@@ -27,6 +29,10 @@ class NoSmsProvider:
         self, address: str, text: str, *, keyboard: list[list[str]] | None = None
     ) -> SendResult:
         return SendResult(Outcome.NOT_CONFIGURED, error="not sent: no SMS provider configured")
+
+    async def find_sent(self, address: str, text: str, *, since: datetime) -> str | None:
+        """Nothing ever leaves: a row caught mid-call by a crash was not sent."""
+        return None
 
 
 class TelegramProvider:
@@ -71,6 +77,8 @@ def build_providers(settings: Settings, *, telegram: Any = None) -> dict[str, Pr
     else:
         log.warning("no Twilio credentials: SMS stay in the outbox, not sent")
         providers["sms"] = NoSmsProvider()
+    if can_call(settings):
+        providers["voice"] = TwilioVoiceProvider(settings)
     if telegram is not None:
         providers["telegram"] = TelegramProvider(telegram.bot)
     elif settings.telegram_token:

@@ -36,6 +36,7 @@ class ImportKind(StrEnum):
 class Channel(StrEnum):
     sms = "sms"
     telegram = "telegram"
+    voice = "voice"
 
 
 _settings = settings_or_exit
@@ -106,16 +107,23 @@ def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
 ) -> None:
     """Import places, slots or beneficiaries from a CSV file (comma or semicolon)."""
+    from collections.abc import Callable
+    from functools import partial
+
     from bot.runtime import open_database
     from storage import imports
     from storage.db import unit_of_work
 
-    importer = {
+    settings = _settings()
+    importers: dict[ImportKind, Callable[..., imports.ImportReport]] = {
         ImportKind.places: imports.import_places,
         ImportKind.slots: imports.import_slots,
-        ImportKind.beneficiaries: imports.import_beneficiaries,
-    }[kind]
-    engine = open_database(_settings())
+        ImportKind.beneficiaries: partial(
+            imports.import_beneficiaries, sms_regions=settings.sms_regions
+        ),
+    }
+    importer = importers[kind]
+    engine = open_database(settings)
     with _progress() as progress, unit_of_work(engine) as session:
         task = progress.add_task(f"Importing {kind.value}", total=None)
 
@@ -134,7 +142,7 @@ def import_file(
 @app.command()
 def chat(
     phone: Annotated[str, typer.Option(help="the phone number you text from")] = "+33612345678",
-    channel: Annotated[Channel, typer.Option(help="sms or telegram")] = Channel.sms,
+    channel: Annotated[Channel, typer.Option(help="sms, telegram or voice (a call)")] = Channel.sms,
     chat_id: Annotated[int, typer.Option(help="Telegram chat id, with --channel telegram")] = 1000,
 ) -> None:
     """Talk to the assistant in the terminal as a beneficiary (one message per line)."""

@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
 
 from bot.cli_support import settings_or_exit
 
@@ -25,7 +24,7 @@ def _beneficiary_id(session, who: str) -> int:  # type: ignore[no-untyped-def]
     """A beneficiary id, or a phone number in any French or E.164 form: today's holder of the
     number, else the one person who held it before (a phone changed since)."""
     from storage.address_history import holders_of
-    from storage.models import Beneficiary
+    from storage.identity import beneficiary_for_address
     from storage.phones import InvalidPhone, normalize_phone
 
     if who.isdigit() and len(who) < 9:
@@ -34,9 +33,9 @@ def _beneficiary_id(session, who: str) -> int:  # type: ignore[no-untyped-def]
         phone = normalize_phone(who)
     except InvalidPhone as problem:
         raise typer.BadParameter(f"'{who}': {problem}") from None
-    found = session.scalar(select(Beneficiary.id).where(Beneficiary.phone == phone))
-    if found is not None:
-        return int(found)
+    found = beneficiary_for_address(session, channel="sms", address=phone)
+    if found is not None and found.id is not None:
+        return found.id
     former = holders_of(session, address=phone)
     if len(former) == 1:
         return former[0]

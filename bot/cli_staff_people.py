@@ -82,7 +82,7 @@ def register(
     """Register a beneficiary with a new booklet and its vouchers."""
     day = parse_day(expires_on, "--expires-on")
     person = run(
-        lambda s, _: register_beneficiary(
+        lambda s, settings: register_beneficiary(
             s,
             staff=CLI_ADMIN,
             first_name=first_name,
@@ -94,6 +94,7 @@ def register(
             language=language,
             commune=commune,
             now=now(),
+            sms_regions=settings.sms_regions,
         )
     )
     console.print(
@@ -110,8 +111,13 @@ def phone(
 ) -> None:
     """Change a beneficiary's phone number (kept in E.164 form)."""
     person = run(
-        lambda s, _: change_phone(
-            s, staff=CLI_ADMIN, beneficiary_id=beneficiary_id, phone=new_phone, now=now()
+        lambda s, settings: change_phone(
+            s,
+            staff=CLI_ADMIN,
+            beneficiary_id=beneficiary_id,
+            phone=new_phone,
+            now=now(),
+            sms_regions=settings.sms_regions,
         )
     )
     console.print(f"Beneficiary {beneficiary_id}: phone is now {person.phone}.", highlight=False)

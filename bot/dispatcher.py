@@ -1,9 +1,14 @@
 """The dispatcher: takes due rows from the outbox and sends them through the channel providers.
 
-One pass (`dispatch_due`) claims batches per channel until nothing is due, sends each batch with
-bounded concurrency at the channel's pace (bot.pacing), then records every outcome in one
-transaction. Several dispatchers (processes) can run at once: claims are atomic
-(storage.outbox.claim_batch), so no message is sent twice by them.
+One pass (`dispatch_due`) first reconciles rows left "sent, unconfirmed" by a dispatcher that
+died during a provider call (bot.dispatch_reconcile), then claims batches per channel until
+nothing is due and sends each batch with bounded concurrency at the channel's pace
+(bot.pacing). Each message is committed as "attempt started" just before its provider call and
+its outcome is committed as soon as the call returns, so a SIGKILL can leave at most the
+messages whose call was under way unrecorded, and those are reconciled, not resent blindly.
+Several dispatchers (processes) can run at once: claims are atomic
+(storage.outbox.claim_batch), so no message is sent twice by them. No transaction is open
+during a provider call.
 
 Outcomes (sent, temporary, permanent, unknown, not configured) and what each does to its row:
 bot.dispatch_outcomes.
@@ -26,11 +31,13 @@ from sqlalchemy.engine import Engine
 from bot import quiet_hours
 from bot.dispatch_checks import screen, split_at_cap
 from bot.dispatch_outcomes import DispatchConfig, DispatchReport, record_outcomes
-from bot.pacing import pacer_for
+from bot.dispatch_reconcile import reconcile
+from bot.pacing import pacer_for, wave_size
 from bot.providers import Outcome, Provider, SendResult
 from config import Settings
 from storage import outbox
-from storage.db import unit_of_work
+from storage.db import read_only, unit_of_work
+from storage.opt_outs import opted_out_among
 from storage.outbox import Claimed
 
 __all__ = ["DispatchConfig", "DispatchReport", "Dispatcher"]
@@ -55,7 +62,8 @@ class Dispatcher:
         self.settings = settings
         self.config = config or DispatchConfig()
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._pacers = {ch: pacer_for(ch, self.config.pacing) for ch in ("sms", "telegram")}
+        channels = ("sms", "telegram", "voice")  # voice: reminder calls, paced like SMS
+        self._pacers = {ch: pacer_for(ch, self.config.pacing) for ch in channels}
         self._logged: set[str] = set()
 
     async def dispatch_due(self, now: datetime | None = None) -> DispatchReport:
@@ -63,8 +71,14 @@ class Dispatcher:
         with unit_of_work(self.engine) as session:
             cancelled = outbox.cancel_expired(session, now=now or self.clock())
             session.commit()
-        reports = await asyncio.gather(*(self._channel_pass(ch, now) for ch in self._pacers))
         total = DispatchReport(cancelled=cancelled)
+        for provider in self.providers.values():
+            total.add(
+                await reconcile(
+                    self.engine, provider, now=now or self.clock(), claim_for=self.config.claim_for
+                )
+            )
+        reports = await asyncio.gather(*(self._channel_pass(ch, now) for ch in self._pacers))
         for report in reports:
             total.add(report)
         return total
@@ -126,13 +140,13 @@ class Dispatcher:
         )
 
     def _has_due(self, channel: str, now: datetime) -> bool:
-        with unit_of_work(self.engine) as session:
+        with read_only(self.engine) as session:
             return outbox.has_due(session, channel=channel, now=now)
 
     def _sms_left_today(self, now: datetime) -> int:
         local = now.astimezone(self.settings.tz)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        with unit_of_work(self.engine) as session:
+        with read_only(self.engine) as session:
             spent = outbox.segments_sent_since(session, channel="sms", since=midnight)
         return self.settings.sms_daily_cap - spent
 
@@ -144,17 +158,20 @@ class Dispatcher:
         to_send, over_cap = self._within_cap(channel, to_send, now)
         if over_cap:
             self._log_cap(now)
-        results = await self._send_all(channel, to_send)
-        report = self._record(results, skipped, over_cap, fixed_now or self.clock())
-        not_configured = any(r.outcome == Outcome.NOT_CONFIGURED for _, r in results)
+        report = self._record([], skipped, over_cap, fixed_now or self.clock())
+        sent, not_configured = await self._send_all(channel, to_send, fixed_now)
+        report.add(sent)
         return report, not_configured or bool(over_cap)
 
     def _screen(self, batch: list[Claimed], now: datetime) -> tuple[list[Claimed], dict[int, str]]:
         """Split the batch into what may go and what is cancelled (id → reason)."""
         ids = [m.beneficiary_id for m in batch if m.beneficiary_id is not None]
-        with unit_of_work(self.engine) as session:
+        with read_only(self.engine) as session:
             flags = outbox.recipient_flags(session, ids)
-        return screen(batch, flags, now)
+            stopped = opted_out_among(session, [m.address for m in batch])
+        return screen(
+            batch, flags, now, opted_out_addresses=stopped, sms_regions=self.settings.sms_regions
+        )
 
     def _within_cap(
         self, channel: str, batch: list[Claimed], now: datetime
@@ -164,9 +181,14 @@ class Dispatcher:
         return split_at_cap(batch, self._sms_left_today(now))
 
     async def _send_all(
-        self, channel: str, batch: list[Claimed]
-    ) -> list[tuple[Claimed, SendResult]]:
+        self, channel: str, batch: list[Claimed], fixed_now: datetime | None
+    ) -> tuple[DispatchReport, bool]:
+        """Send the batch in waves (bot.pacing.wave_size: half a second of sending): each wave
+        is committed as "attempt started", sent with bounded concurrency, and its outcomes
+        recorded at once, so a crash leaves at most one wave unrecorded, and that wave is
+        reconciled, not resent blindly."""
         provider, pacer = self.providers[channel], self._pacers[channel]
+        size = wave_size(channel, self.config.pacing, self.config.batch_size)
         gate = asyncio.Semaphore(self.config.concurrency)
 
         async def send(message: Claimed) -> tuple[Claimed, SendResult]:
@@ -174,9 +196,15 @@ class Dispatcher:
                 await pacer.wait_turn(message.address, message.segments)
                 return message, await self._send_one(provider, message)
 
-        results = await asyncio.gather(*(send(m) for m in batch))
+        report, not_configured = DispatchReport(), False
+        for start in range(0, len(batch), size):
+            now = fixed_now or self.clock()
+            wave = outbox.start_attempts(self.engine, batch[start : start + size], now=now)
+            results = list(await asyncio.gather(*(send(m) for m in wave)))
+            report.add(self._record(results, {}, [], fixed_now or self.clock()))
+            not_configured |= any(r.outcome == Outcome.NOT_CONFIGURED for _, r in results)
         pacer.forget_idle()
-        return list(results)
+        return report, not_configured
 
     async def _send_one(self, provider: Provider, message: Claimed) -> SendResult:
         try:

@@ -9,8 +9,11 @@ exercised through real HTTP (timeouts, status codes, connection reuse) without T
     gateway.texts_to("+33612345678")        # what that phone received
     gateway.stop()
 
-Behaviours: "ok" (200 + id), "429" (Retry-After: `retry_after`), "500", "permanent"
-(400, code 21211), "optout" (400, code 21610: the recipient sent STOP), "timeout" (the message is
+`GET /sent?to=…` lists what the gateway accepted for that address (the provider's lookup
+after a crash: bot.dispatch_reconcile).
+
+Behaviours: "ok" (200 + id), "429" (Retry-After: `retry_after`), "500", "permanent" (400, code
+21211), "optout" (400, code 21610: the recipient sent STOP), "timeout" (the message is
 received, then the answer comes after the client gave up: the UNKNOWN case).
 """
 
@@ -22,8 +25,10 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 
@@ -77,6 +82,14 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
             # Headers and body leave in two writes; without this, Nagle's algorithm and the
             # client's delayed ACK add 40 ms to every answer.
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            to = parse_qs(urlparse(self.path).query).get("to", [""])[0]
+            with state.lock:
+                found = [
+                    {"id": r.id, "to": r.to, "text": r.text} for r in state.received if r.to == to
+                ]
+            self._answer(200, {"messages": found})
 
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -186,6 +199,16 @@ class LoopbackProvider:
         except httpx.TransportError as exc:  # sent, then no answer: it may have gone out
             return SendResult(Outcome.UNKNOWN, error=f"no answer: {type(exc).__name__}")
         return _classify(response)
+
+    async def find_sent(self, address: str, text: str, *, since: datetime) -> str | None:
+        """The gateway's id of `text` sent to `address` (its protocol has no time: `since`
+        is not checked)."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout)
+        response = await self._client.get("/sent", params={"to": address})
+        response.raise_for_status()
+        found = [m["id"] for m in response.json()["messages"] if m["text"] == text]
+        return found[-1] if found else None
 
     async def aclose(self) -> None:
         if self._client is not None:

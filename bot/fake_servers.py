@@ -3,6 +3,8 @@ they receive. Used by the end-to-end tests and by `passnum bench`; never by prod
 
     with FakeTwilio() as twilio:          # twilio.url -> PASSNUM_TWILIO_API_BASE
         ...; twilio.sent  -> [{"To": "+336…", "Body": "…", …}]; twilio.sids -> {"SM…": {…}}
+        # GET …/Messages.json?To=+336… lists what it accepted, newest first, like Twilio
+        ...; twilio.calls -> [{"To": "+336…", "Twiml": "<Response>…", …}] (reminder calls)
     with FakeTelegram() as telegram:      # telegram.url -> PASSNUM_TELEGRAM_API_BASE
         ...; telegram.calls("sendMessage") -> [{"chat_id": 42, "text": "…", …}]
 """
@@ -13,6 +15,8 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -37,7 +41,13 @@ class _Server:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()
                 kind = self.headers.get("Content-Type", "")
-                status, body, headers = owner.answer(urlparse(self.path).path, raw, kind)
+                self._respond(*owner.answer(urlparse(self.path).path, raw, kind))
+
+            def do_GET(self) -> None:  # noqa: N802
+                url = urlparse(self.path)
+                self._respond(*owner.answer_get(url.path, _fields(url.query, "form")))
+
+            def _respond(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -46,8 +56,6 @@ class _Server:
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
-
-            do_GET = do_POST  # noqa: N815
 
             def log_message(self, *args: Any) -> None:
                 return
@@ -59,7 +67,7 @@ class _Server:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def fail_next(
         self, status: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
@@ -77,6 +85,12 @@ class _Server:
                 return self.failures.pop(0)
             self.requests.append((path, fields))
         return self.handle(path, fields)
+
+    def answer_get(
+        self, path: str, query: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """A GET: by default answered like a POST without a body."""
+        return self.answer(path, "", "")
 
     def handle(
         self, path: str, fields: dict[str, Any]
@@ -101,38 +115,81 @@ def _fields(raw: str, kind: str) -> dict[str, Any]:
 
 
 class FakeTwilio(_Server):
-    """Answers `POST /2010-04-01/Accounts/{sid}/Messages.json` like Twilio does."""
+    """Answers `POST /2010-04-01/Accounts/{sid}/Messages.json` like Twilio does, and the GET of
+    that list (filtered by `To`, newest first). `clock` stamps `date_created` (tests that map
+    wall time onto another day give theirs)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         self._sids = itertools.count(1)
         self.sids: dict[str, dict[str, Any]] = {}  # message sid -> the fields it was sent with
+        self.clock = clock
+        self.accepted: list[dict[str, Any]] = []  # the message resources, oldest first
 
     @property
     def sent(self) -> list[dict[str, Any]]:
         with self.lock:
             return [fields for path, fields in self.requests if path.endswith("/Messages.json")]
 
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        """The calls placed (`To`, `From`, `Twiml`…), in order."""
+        with self.lock:
+            return [fields for path, fields in self.requests if path.endswith("/Calls.json")]
+
     def handle(
         self, path: str, fields: dict[str, Any]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if path.endswith("/Calls.json"):
+            return self._call(path, fields)
         if not path.endswith("/Messages.json"):
             return 404, {"code": 20404, "message": "not found", "status": 404}, {}
         sid = f"SM{next(self._sids):032x}"
         with self.lock:
             self.sids[sid] = fields
         account = path.split("/")[3]
+        resource = {
+            "sid": sid,
+            "account_sid": account,
+            "to": fields.get("To"),
+            "from": fields.get("From"),
+            "messaging_service_sid": fields.get("MessagingServiceSid"),
+            "body": fields.get("Body"),
+            "status": "queued",
+            "num_segments": "1",
+            "direction": "outbound-api",
+            "date_created": formatdate(self.clock(), usegmt=True),
+            "uri": f"{path[:-5]}/{sid}.json",
+        }
+        with self.lock:
+            self.accepted.append(resource)
+        return 201, resource, {}
+
+    def answer_get(
+        self, path: str, query: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if not path.endswith("/Messages.json"):
+            return super().answer_get(path, query)
+        with self.lock:
+            found = [m for m in reversed(self.accepted) if m["to"] == query.get("To", m["to"])]
+        size = int(query.get("PageSize") or 50)
+        page = {"messages": found[:size], "page": 0, "page_size": size, "start": 0}
+        return 200, {**page, "uri": path, "first_page_uri": path, "next_page_uri": None}, {}
+
+    def _call(
+        self, path: str, fields: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        sid = f"CA{next(self._sids):032x}"
+        with self.lock:
+            self.sids[sid] = fields
         return (
             201,
             {
                 "sid": sid,
-                "account_sid": account,
+                "account_sid": path.split("/")[3],
                 "to": fields.get("To"),
                 "from": fields.get("From"),
-                "messaging_service_sid": fields.get("MessagingServiceSid"),
-                "body": fields.get("Body"),
                 "status": "queued",
-                "num_segments": "1",
                 "direction": "outbound-api",
                 "uri": f"{path[:-5]}/{sid}.json",
             },
@@ -147,7 +204,9 @@ class FakeTelegram(_Server):
         super().__init__()
         self._message_ids = itertools.count(1)
         self.blocked_chats: set[int] = set()
-        self.pending_updates: list[dict[str, Any]] = []  # handed out by getUpdates (polling)
+        # handed out by getUpdates (polling) until a later call's offset confirms them
+        self.pending_updates: list[dict[str, Any]] = []
+        self.confirmed_offset = 0  # the highest offset a getUpdates call has asked from
 
     def calls(self, method: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -174,12 +233,25 @@ class FakeTelegram(_Server):
         if method == "sendMessage":
             return self._send_message(fields)
         if method == "getUpdates":
-            with self.lock:
-                updates, self.pending_updates = self.pending_updates, []
+            updates = self._get_updates(fields)
             if not updates:
                 time.sleep(0.05)  # a short long-poll
             return 200, {"ok": True, "result": updates}, {}
         return 200, {"ok": True, "result": True}, {}
+
+    def _get_updates(self, fields: dict[str, Any]) -> list[dict[str, Any]]:
+        """Like Telegram: an offset confirms (forgets) every update below it."""
+        offset = fields.get("offset")
+        with self.lock:
+            if offset is not None:
+                self.confirmed_offset = max(self.confirmed_offset, int(offset))
+            self.pending_updates = [
+                update
+                for update in self.pending_updates
+                if not isinstance(update.get("update_id"), int)
+                or update["update_id"] >= self.confirmed_offset
+            ]
+            return list(self.pending_updates)
 
     def _send_message(self, fields: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         chat_id = int(fields.get("chat_id", 0))

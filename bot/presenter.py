@@ -6,6 +6,7 @@ from bot.assistant import Turn
 from config import Settings
 from config.catalogs import load_catalogs
 from flows.render import TelegramMessage, render_sms, render_telegram
+from flows.voice import VoiceTurn, render_voice
 
 __all__ = ["Presenter", "TelegramMessage", "keyboard_rows"]
 
@@ -24,6 +25,9 @@ class Presenter:
 
     def sms(self, turn: Turn) -> list[str]:
         return render_sms(turn.replies, self.catalogs, turn.language, self.tz)
+
+    def voice(self, turn: Turn) -> VoiceTurn:
+        return render_voice(turn.replies, self.catalogs, turn.language, self.tz)
 
     def telegram(self, turn: Turn) -> list[TelegramMessage]:
         return render_telegram(turn.replies, self.catalogs, turn.language, self.tz)

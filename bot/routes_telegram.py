@@ -1,15 +1,20 @@
-"""POST /telegram/webhook: check the secret header, hand the update to the Application."""
+"""POST /telegram/webhook: check the secret header, store the update, answer.
+
+As in python-telegram-bot's custom-webhook example the route only turns the request into an
+update and queues it, but the queue is a database table: Telegram does not resend an update
+it got a 200 for, so the 200 comes only once the update is stored (a 503 otherwise, and
+Telegram retries). The worker in `bot.telegram_worker` answers it.
+"""
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from telegram import Update
 
 from bot.http_limits import read_body
+from bot.telegram_inbox import NotAnUpdate, read_update
 
 __all__ = ["router"]
 
@@ -24,14 +29,16 @@ async def telegram_webhook(request: Request) -> Response:
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(403, "invalid Telegram secret token")
-    application = services.telegram
-    if application is None:
+    inbox = services.telegram_inbox
+    if inbox is None:
         raise HTTPException(503, "Telegram is not configured")
     try:
-        data = json.loads(await read_body(request))
-        update = Update.de_json(data, application.bot)
-    except (ValueError, TypeError, KeyError):
-        raise HTTPException(400, "not a Telegram update") from None
-    # As in python-telegram-bot's custom-webhook example: queue it, answer at once.
-    await application.update_queue.put(update)
+        incoming = read_update(await read_body(request))
+    except NotAnUpdate as reason:
+        raise HTTPException(400, f"not a Telegram update: {reason}") from None
+    try:
+        await inbox.accept(incoming)
+    except Exception as error:  # noqa: BLE001 - whatever it is, the update is not stored
+        log.warning("telegram update not stored (%s): 503", type(error).__name__)
+        raise HTTPException(503, "update not stored, retry later") from None
     return Response(status_code=200)

@@ -24,6 +24,7 @@ from storage.abuse import purge_inbound_counts
 from storage.db import unit_of_work
 from storage.privacy import purge_inbound_texts
 from storage.reminders import Planner, PlanReport, Render, catalog_renderer, expire_vouchers
+from storage.telegram_updates import purge_processed_updates
 
 __all__ = ["build_scheduler", "expire", "plan", "purge", "run_tick", "tick"]
 
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 PLAN_EVERY = timedelta(minutes=1)
 DISPATCH_EVERY = timedelta(seconds=5)
 EXPIRE_EVERY = timedelta(hours=1)
+# Processed Telegram updates are kept only to recognise a redelivery (Telegram retries for
+# hours, not days); their payload is already gone.
+TELEGRAM_UPDATE_RETENTION = timedelta(days=7)
 
 
 def plan(
@@ -42,6 +46,7 @@ def plan(
         now=now,
         tz=settings.tz,
         two_way=settings.sms_two_way,
+        voice_calls=settings.voice_reminders,
         calendar=SendingCalendar(settings),
         render=render or catalog_renderer(settings.tz),
     )
@@ -60,12 +65,14 @@ def expire(engine: Engine, settings: Settings, *, now: datetime) -> int:
 
 
 def purge(engine: Engine, settings: Settings, *, now: datetime) -> int:
-    """Forget the text of messages (sent, received, help) older than `retention_days`."""
+    """Forget the text of messages (sent, received, help) older than `retention_days`, and
+    processed Telegram updates older than a week."""
     before = now - timedelta(days=settings.retention_days)
     with unit_of_work(engine) as session:
         count = outbox.purge_bodies(session, before=before, now=now)
         count += purge_inbound_texts(session, before=before)
         purge_inbound_counts(session, before=now - timedelta(days=1))  # flood-limit windows
+        purge_processed_updates(session, before=now - TELEGRAM_UPDATE_RETENTION)
         session.commit()
     return count
 

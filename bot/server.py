@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sys
@@ -34,6 +35,7 @@ class Services:
     assistant: Assistant
     presenter: Presenter
     telegram: Any = None  # telegram.ext.Application when a token is configured
+    telegram_inbox: Any = None  # bot.telegram_inbox.TelegramInbox, likewise
     extras: dict[str, Any] = field(default_factory=dict)
     _limiter: Any = None
 
@@ -57,6 +59,7 @@ def create_app(
     from bot.routes_staff import router as staff_router
     from bot.routes_telegram import router as telegram_router
     from bot.routes_twilio import router as twilio_router
+    from bot.routes_voice import router as voice_router
 
     engine = engine or open_database(settings)
     assistant = Assistant(engine, settings)
@@ -79,7 +82,8 @@ def create_app(
     )
     app.state.services = services
     app.add_middleware(BodySizeLimit)
-    for router in (health_router, twilio_router, telegram_router, staff_router, privacy_router):
+    routers = (health_router, twilio_router, voice_router, telegram_router, staff_router)
+    for router in (*routers, privacy_router):
         app.include_router(router)
     mount_console(app)
     return app
@@ -87,32 +91,37 @@ def create_app(
 
 @contextlib.asynccontextmanager
 async def _telegram_running(services: Services) -> AsyncIterator[None]:
+    """The Application, the worker answering stored updates, and the poller or the webhook."""
     from bot.telegram_bot import build_telegram_application, webhook_mode
+    from bot.telegram_inbox import TelegramInbox
+    from bot.telegram_polling import TelegramPoller
+    from bot.telegram_worker import TelegramWorker
 
     settings = services.settings
-    polling = not webhook_mode(settings)
-    application = build_telegram_application(
-        settings, services.assistant, services.presenter, polling=polling
-    )
-    services.telegram = application
+    application = build_telegram_application(settings, services.assistant, services.presenter)
+    worker = TelegramWorker(services.engine, application)
+    inbox = TelegramInbox(services.engine, wake=worker.wake)
+    services.telegram, services.telegram_inbox = application, inbox
     async with application:
-        if polling:
-            assert application.updater is not None
-            await application.updater.start_polling(drop_pending_updates=False)
-            log.info("telegram: polling (no public HTTPS URL with a webhook secret)")
-        else:
+        tasks = [asyncio.create_task(worker.run(), name="telegram-worker")]
+        if webhook_mode(settings):
             await application.bot.set_webhook(
                 url=settings.public_url.rstrip("/") + "/telegram/webhook",
                 secret_token=settings.telegram_webhook_secret,
                 allowed_updates=["message"],
             )
             log.info("telegram: webhook at %s/telegram/webhook", settings.public_url.rstrip("/"))
+        else:
+            poller = TelegramPoller(application.bot, inbox)
+            tasks.append(asyncio.create_task(poller.run(), name="telegram-poller"))
+            log.info("telegram: polling (no public HTTPS URL with a webhook secret)")
         await application.start()
         try:
             yield
         finally:
-            if polling and application.updater is not None:
-                await application.updater.stop()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await application.stop()
 
 

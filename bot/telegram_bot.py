@@ -21,6 +21,7 @@ from telegram.ext import (
 
 from bot.assistant import Assistant, telegram_address
 from bot.presenter import Presenter, TelegramMessage, keyboard_rows
+from bot.telegram_worker import remember_update_error
 from config import Settings
 from flows.types import Contact, Input, Location, Start, Text
 from storage.phones import InvalidPhone, normalize_phone
@@ -36,8 +37,11 @@ def webhook_mode(settings: Settings) -> bool:
 
 
 def build_telegram_application(
-    settings: Settings, assistant: Assistant, presenter: Presenter, *, polling: bool
+    settings: Settings, assistant: Assistant, presenter: Presenter
 ) -> Application:  # type: ignore[type-arg]
+    """Handlers only: updates reach it from the database (`bot.telegram_worker`), fed by the
+    webhook route or the poller, never by PTB's own Updater (it would confirm updates to
+    Telegram before they are stored)."""
     api = settings.telegram_api_base.rstrip("/")
     builder = (
         ApplicationBuilder()
@@ -45,18 +49,19 @@ def build_telegram_application(
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .rate_limiter(AIORateLimiter(max_retries=2))
+        .updater(None)
     )
-    if not polling:
-        builder = builder.updater(None)
     application = builder.build()
     application.bot_data["assistant"] = assistant
     application.bot_data["presenter"] = presenter
-    application.add_handler(CommandHandler("start", _on_start))
-    application.add_handler(CommandHandler("menu", _text_command("MENU")))
-    application.add_handler(CommandHandler(["aide", "help"], _text_command("AIDE")))
-    application.add_handler(MessageHandler(filters.LOCATION, _on_location))
-    application.add_handler(MessageHandler(filters.CONTACT, _on_contact))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, _on_text))
+    new = filters.UpdateType.MESSAGE  # an edited message is not a new command
+    application.add_handler(CommandHandler("start", _on_start, filters=new))
+    application.add_handler(CommandHandler("menu", _text_command("MENU"), filters=new))
+    application.add_handler(CommandHandler(["aide", "help"], _text_command("AIDE"), filters=new))
+    application.add_handler(MessageHandler(new & filters.LOCATION, _on_location))
+    application.add_handler(MessageHandler(new & filters.CONTACT, _on_contact))
+    application.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, _on_text))
+    application.add_error_handler(remember_update_error)
     from bot.telegram_staff import register_staff_handlers  # staff commands run first
 
     register_staff_handlers(application, settings, assistant.engine)

@@ -57,7 +57,7 @@ def run_chat(
     interactive: bool,
     console: Console,
 ) -> None:
-    if channel == "sms":
+    if channel in ("sms", "voice"):
         try:
             address = normalize_phone(phone)
         except InvalidPhone as problem:
@@ -74,9 +74,13 @@ def run_chat(
         lines: Iterable[str] = _interactive_lines(console)
     else:
         lines = sys.stdin
-    for typed, texts in chat_lines(
-        assistant, presenter, channel=channel, address=address, lines=lines
-    ):
+    if channel == "voice":
+        from bot.terminal_voice import call_lines
+
+        talk = call_lines(assistant, presenter, address=address, lines=lines)
+    else:
+        talk = chat_lines(assistant, presenter, channel=channel, address=address, lines=lines)
+    for typed, texts in talk:
         if not interactive:
             print(f"> {typed}")
         for text in texts:

@@ -1,10 +1,12 @@
-"""Twilio SMS: sending with the official client (against PASSNUM_TWILIO_API_BASE), and the
-inbound webhook's signature check with twilio's RequestValidator."""
+"""Twilio SMS: sending with the official client (against PASSNUM_TWILIO_API_BASE), finding a
+message we may have sent (after a crash during the call), and the inbound webhook's signature
+check with twilio's RequestValidator."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -25,6 +27,8 @@ OPTED_OUT_ERROR = 21610  # "Attempt to send to unsubscribed recipient"
 PERMANENT_ERRORS = {21211, 21408, 21610, 21612, 21614, 30003, 30004, 30005, 30006}
 SEND_TIMEOUT_S = 10.0
 VALIDITY_PERIOD_S = 4 * 3600  # a reminder stuck in a queue for hours is worse than none
+LOOKUP_LIMIT = 50  # the newest messages to one number: we send a person a few a day
+CLOCK_SKEW = timedelta(minutes=5)  # between our clock and Twilio's date_created
 
 
 class _RebasedHttpClient(TwilioHttpClient):
@@ -91,6 +95,20 @@ class TwilioSmsProvider:
         except requests.exceptions.ConnectionError as error:
             return SendResult(Outcome.TEMPORARY, error=f"connection: {error}")
         return SendResult(Outcome.SENT, provider_id=message.sid)
+
+    async def find_sent(self, address: str, text: str, *, since: datetime) -> str | None:
+        return await asyncio.to_thread(self.find_sent_now, address, text, since)
+
+    def find_sent_now(self, address: str, text: str, since: datetime) -> str | None:
+        """The sid of `text` sent to `address` since `since`, from the Messages list of that
+        number (newest first). Not filtered by DateSent: a message still in Twilio's queue
+        has none yet, and it is exactly the one we must not send twice. Raises when Twilio
+        cannot be asked."""
+        for message in self.client.messages.list(to=address, limit=LOOKUP_LIMIT):
+            created = message.date_created
+            if message.body == text and (created is None or created >= since - CLOCK_SKEW):
+                return str(message.sid)
+        return None
 
 
 def _classify(error: TwilioRestException) -> SendResult:

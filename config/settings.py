@@ -8,6 +8,7 @@ from datetime import time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -111,6 +112,8 @@ class Settings(BaseSettings):
     sms_daily_cap: int = Field(5000, ge=0, validation_alias=_env("SMS_DAILY_CAP"))
     retention_days: int = Field(180, ge=1, validation_alias=_env("RETENTION_DAYS"))
     staff_token_ttl_days: int = Field(90, ge=1, validation_alias=_env("STAFF_TOKEN_TTL_DAYS"))
+    # people may choose reminders by phone call (placed from PASSNUM_TWILIO_FROM, a number)
+    voice_reminders: bool = Field(False, validation_alias=_env("VOICE_REMINDERS"))
 
     @field_validator("staff_token")
     @classmethod
@@ -131,6 +134,10 @@ class Settings(BaseSettings):
     # address across restarts and workers. Never stored in the database.
     pseudonym_secret: str = Field(
         default_factory=lambda: secrets.token_hex(32), validation_alias=_env("PSEUDONYM_SECRET")
+    )
+
+    sms_allowed_regions: str = Field(
+        "FR,GP,MQ,GF,RE,YT", validation_alias=_env("SMS_ALLOWED_REGIONS")
     )
 
     @field_validator("database_url", "test_database_url")
@@ -164,6 +171,18 @@ class Settings(BaseSettings):
             raise ValueError(f"'{value}' is not a time range like 20:00-08:00")
         return value
 
+    @field_validator("sms_allowed_regions")
+    @classmethod
+    def _valid_regions(cls, value: str) -> str:
+        codes = _region_codes(value)
+        unknown = sorted(codes - phonenumbers.SUPPORTED_REGIONS)
+        if unknown or not codes:
+            raise ValueError(
+                f"'{value}' is not a comma-separated list of region codes like FR,GP,RE"
+                + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+            )
+        return value
+
     @field_validator("conversation_timeout")
     @classmethod
     def _valid_timeout(cls, value: str) -> str:
@@ -186,8 +205,17 @@ class Settings(BaseSettings):
         return time(h1, m1), time(h2, m2)
 
     @property
+    def sms_regions(self) -> frozenset[str]:
+        """The phonenumbers region codes we may register and send SMS to."""
+        return _region_codes(self.sms_allowed_regions)
+
+    @property
     def twilio_configured(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from)
+
+
+def _region_codes(text: str) -> frozenset[str]:
+    return frozenset(code.strip().upper() for code in text.split(",") if code.strip())
 
 
 def load_settings(**overrides: object) -> Settings:

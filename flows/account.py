@@ -15,9 +15,10 @@ from flows.types import (
     SetReminderChannel,
     SetReminders,
 )
-from flows.understand import normalize, parse_number
+from flows.understand import parse_number
 
 __all__ = [
+    "ask_message",
     "choose_reminder_channel",
     "on_choose_language",
     "on_help",
@@ -30,7 +31,7 @@ __all__ = [
 
 MAX_HELP_MESSAGE = 1600
 # Names people type for a language; the catalog's own name ("Français") is matched as well.
-_LANGUAGE_NAMES = {"fr": {"francais", "french", "fr"}, "en": {"english", "anglais", "en"}}
+_LANGUAGE_NAMES = {"fr": {"francais", "french"}, "en": {"english", "anglais"}}
 
 
 def show_balance(turn: Turn) -> Outcome:
@@ -82,10 +83,18 @@ def wanted_reminders(norm: str, current: bool) -> bool:
     return not current
 
 
+_CALL_WORDS = {"appel", "appels", "telephone", "phone", "call", "calls"}
+
+
 def choose_reminder_channel(turn: Turn) -> Outcome:
-    """'rappels par telegram' / 'par sms': where reminders go from now on; to the menu."""
+    """'rappels par telegram' / 'par sms' / 'par appel': where reminders go from now on; to
+    the menu. Calls only when the deployment offers them (PASSNUM_VOICE_REMINDERS)."""
     if asks_off(turn.norm):
         return toggle_reminders(turn)  # "plus de rappels par sms" means no reminders
+    if set(turn.norm.split()) & _CALL_WORDS:
+        if not turn.ctx.settings.voice_reminders:
+            return Outcome(State.MENU, [Reply("reminders.voice_unavailable")])
+        return Outcome(State.MENU, [Reply("reminders.by_voice")], [SetReminderChannel("voice")])
     channel = "telegram" if "telegram" in turn.norm.split() else "sms"
     return Outcome(State.MENU, [Reply(f"reminders.by_{channel}")], [SetReminderChannel(channel)])
 
@@ -116,9 +125,15 @@ def on_help(turn: Turn) -> Outcome | None:
         from flows.slips import take_up
 
         return take_up(turn, pending)
-    if number == 1 or (number is None and yes_or_no(turn)):
-        return Outcome(State.WRITE_HELP, [Reply("help.ask_message")])
+    wants = turn.heard.intent in ("message", "human") or yes_or_no(turn) is True
+    if number == 1 or (number is None and wants):
+        return ask_message(turn)
     return None
+
+
+def ask_message(turn: Turn) -> Outcome:
+    """Asks for the message to leave for an advisor ("laisser un message", from anywhere)."""
+    return Outcome(State.WRITE_HELP, [Reply("help.ask_message")])
 
 
 def on_write_help(turn: Turn) -> Outcome:
@@ -143,10 +158,9 @@ def _language_named(turn: Turn) -> str | None:
     number = parse_number(turn.norm)
     if number is not None and 1 <= number <= len(languages):
         return languages[number - 1]
-    for code in languages:
-        if turn.norm in _LANGUAGE_NAMES.get(code, {normalize(code)}):
-            return code
-    return None
+    words = set(turn.heard.words) or {turn.norm}
+    named = [c for c in languages if turn.norm == c or words & _LANGUAGE_NAMES.get(c, set())]
+    return named[0] if len(named) == 1 else None
 
 
 def on_choose_language(turn: Turn) -> Outcome | None:

@@ -17,6 +17,10 @@ def yes_or_no(turn: Turn) -> bool | None:
         return heard.number == 1
     if heard.small in ("yes", "no"):
         return heard.small == "yes"
+    leads = {"intent.yes", "intent.no"} & heard.lead
+    named = heard.topic or heard.when or heard.place_words
+    if len(leads) == 1 and not (heard.intent == "find" and named):
+        return "intent.yes" in leads  # "non c'est trop loin", "oui je prends"
     if heard.has("intent.yes") and not heard.has("intent.no") and heard.intent is None:
         return True if not heard.rest else None
     if heard.has("intent.no") and heard.intent is None and not heard.rest:
@@ -28,6 +32,12 @@ def on_confirm_slot(turn: Turn) -> Outcome | None:
     """Books the slot on yes; back to the list on no; a new day or place searches again."""
     answer = yes_or_no(turn)
     search = search_of(turn.data)
+    heard = turn.heard
+    if answer is None and heard.small == "more":
+        answer = False  # "un autre", "autre date": back to the list
+    named = heard.topic or heard.when or heard.place_words
+    if answer is None and heard.intent == "find" and not named:
+        answer = True  # "je réserve"
     if answer is None:
         return refine(turn, search) if search["point"] else None
     if not answer:

@@ -61,7 +61,8 @@ def list_bookings(turn: Turn, pending: dict[str, Any] | None = None) -> Outcome:
     if pending:
         choices = (*choices, Choice(len(choices) + 1, "resume.choice"))
         data["pending"] = pending
-    reply = Reply("bookings.list", {"_footer": "bookings.footer"}, choices)
+    footer = {"_footer": "bookings.footer", "_footer_items": len(bookings)}  # not "Reprendre"
+    reply = Reply("bookings.list", footer, choices)
     return Outcome(State.CHOOSE_BOOKING, [reply], data=data)
 
 
@@ -129,9 +130,23 @@ def on_choose_booking(turn: Turn) -> Outcome | None:
     return ask_cancel(turn, booking)
 
 
+def _cancel_answer(turn: Turn) -> bool | None:
+    """Yes, or "oui annule" / "cancel it" (yes); no, "je garde", "non je viendrai" (no)."""
+    heard = turn.heard
+    answer = yes_or_no(turn)
+    if answer is not None or heard.number is not None:
+        return answer
+    keeps = heard.has("intent.keep") or (heard.has("intent.no") and heard.intent == "coming")
+    if keeps and not heard.has("intent.yes"):
+        return False
+    if heard.intent in ("cancel", "cant_come") and not heard.has("intent.no"):
+        return True
+    return None
+
+
 def on_confirm_cancel(turn: Turn) -> Outcome | None:
     """Cancels on yes; keeps the booking on no."""
-    answer = yes_or_no(turn)
+    answer = _cancel_answer(turn)
     if answer is None:
         return None
     if not answer:

@@ -16,11 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from flows import account, booking, cancel, find, identity
-from flows.menu import acknowledge, on_menu, route_intent
+from flows.menu import HELP_INTENTS, acknowledge, asks_after_notice, on_menu, route_intent
 from flows.replies import ask_booklet, back_to_start, menu
-from flows.slips import PENDING, back, hint, offer_resume, on_resume
+from flows.slips import PENDING, SEARCH_STEPS, about_a_booking, back, hint, offer_resume, on_resume
 from flows.states import LINKED_ONLY, Outcome, State, Turn
 from flows.types import (
+    CallStart,
     CancelBooking,
     Contact,
     Ctx,
@@ -165,7 +166,7 @@ def handle(state: dict[str, Any] | None, message: Input, ctx: Ctx) -> Step:
     if isinstance(message, Rejected):
         return _step(saved, turn, _rejected(turn, message))
     apology: list[Reply] = []
-    if _idle(saved, ctx):
+    if _idle(saved, ctx) or isinstance(message, CallStart):
         saved.step, turn.data, turn.fresh = None, {}, True
     elif not _usable(saved):
         saved.step, turn.data, apology = None, {}, [Reply("error.restart")]
@@ -176,7 +177,8 @@ def handle(state: dict[str, Any] | None, message: Input, ctx: Ctx) -> Step:
         return _step(saved, turn, _opt_in(turn, opted_out))
     if opted_out:
         saved.opted_out = True  # silence until START: nothing to send, nothing changes
-        return Step(_dump(saved, None, turn), [], [])
+        why = [Reply("voice.opted_out")] if isinstance(message, CallStart) else []
+        return Step(_dump(saved, None, turn), why, [])  # a caller hears why, then goodbye
     if said == "stop":
         saved.opted_out = True
         restart = State.MENU if ctx.beneficiary else State.ASK_BOOKLET
@@ -204,6 +206,8 @@ def _answer(saved: Saved, turn: Turn) -> Outcome:
     linked = turn.ctx.beneficiary is not None
     if isinstance(message, Start):
         return menu(turn, "menu.intro") if linked else identity.on_start(turn, message)
+    if isinstance(message, CallStart):
+        return menu(turn, "menu.intro") if linked else identity.welcome(turn)
     if isinstance(message, Contact):
         return menu(turn, "menu.intro") if linked else identity.on_contact(turn, message)
     if isinstance(message, Location) and not linked:
@@ -237,7 +241,11 @@ def _linked(turn: Turn, step: State) -> Outcome:
         return menu(turn, "menu.intro")
     if heard.small in ("back", "no"):
         return back(turn, step)
-    if heard.intent in ("help", "human"):
+    if step in SEARCH_STEPS and heard.intent in ("where", "when") and not about_a_booking(turn):
+        return hint(turn, step)  # "c'est où ?" about the sessions shown: their question again
+    if heard.intent == "message":
+        return account.ask_message(turn)
+    if heard.intent in HELP_INTENTS and not asks_after_notice(turn):
         return account.start_help(turn, pending)
     routed = route_intent(turn, pending)
     if routed is not None:
@@ -248,8 +256,10 @@ def _linked(turn: Turn, step: State) -> Outcome:
 def _unlinked(turn: Turn, step: State) -> Outcome:
     """Help, language and leaving a message work before linking, and while locked."""
     heard, word = turn.heard, global_word(turn.norm)
-    if heard.language in turn.ctx.settings.languages and heard.language != turn.language:
+    words = heard.number is None and not any(char.isdigit() for char in heard.norm)
+    if words and heard.language in turn.ctx.settings.languages:
         turn.language = heard.language  # an unknown sender is answered in their language
+        # (a choice or a number, "le 2", "PN-0005", says nothing of it)
     outcome = _unlinked_answer(turn, step, heard, word)
     outcome.language = outcome.language or turn.language
     return outcome
@@ -258,7 +268,9 @@ def _unlinked(turn: Turn, step: State) -> Outcome:
 def _unlinked_answer(turn: Turn, step: State, heard: Any, word: Global | None) -> Outcome:
     if step is State.WRITE_HELP and word is None and heard.number != 0:
         return account.on_write_help(turn)
-    if word is Global.HELP or (heard.intent in ("help", "human") and step is not State.HELP):
+    if heard.intent == "message" and step is not State.HELP:
+        return account.ask_message(turn)
+    if word is Global.HELP or (heard.intent in HELP_INTENTS and step is not State.HELP):
         return account.start_help(turn)
     if word is Global.LANGUAGE:
         return account.start_language(turn)

@@ -141,6 +141,8 @@ def on_ask_place(turn: Turn) -> Outcome | None:
     search = search_of(turn.data)
     if heard.topic or heard.when:
         search = _with(search, heard)
+    if heard.intent == "where" and not heard.has("intent.bookings"):
+        return ask_place(turn, search, "find.place_unknown")  # "où ça ?", "n'importe où"
     points = named_places(turn, heard)
     if points:
         return _to_points(turn, search, points, ask=not (heard.topic or heard.when))
@@ -156,9 +158,11 @@ def on_choose_place(turn: Turn) -> Outcome | None:
     points = turn.data.get("points", [])
     number = turn.heard.number
     if number is None:
-        index = match_label(turn.norm, [p[0] for p in points])
+        index = match_label(" ".join(turn.heard.words), [p[0] for p in points])
         number = None if index is None else index + 1
-    if number is None or not 1 <= number <= len(points):
+    if number is None:
+        return refine(turn, search_of(turn.data))  # another place, a topic or a day
+    if not 1 <= number <= len(points):
         return None
     search = {**search_of(turn.data), "point": points[number - 1], "shown": []}
     return ask_topic(turn, search)
@@ -219,6 +223,8 @@ def refine(turn: Turn, search: dict[str, Any]) -> Outcome | None:
     points = named_places(turn, heard)
     if points:
         return _to_points(turn, {**_with(search, heard), "home": False}, points)
+    if search["point"] is None and (heard.topic or heard.when):
+        return ask_place(turn, _with(search, heard))
     if heard.topic or heard.when or (heard.has("any") and search["topic"]):
         return show_slots(turn, {**_with(search, heard), "shown": []})
     return None

@@ -27,11 +27,32 @@ __all__ = [
 ]
 
 MAX_FAILURES = 5
+MIN_DIGITS = 3  # in a booklet number
 LOCK_TIME = timedelta(minutes=15)
 _BOOKLET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{2,29}$")
 _CODE = re.compile(r"^[A-Za-z0-9-]{1,16}$")
 _LABEL_WORDS = {
     "code",
+    "secret",
+    "mon",
+    "c",
+    "cest",
+    "c'est",
+    "est",
+    "voici",
+    "my",
+    "is",
+    "the",
+    "bonjour",
+    "bonsoir",
+    "salut",
+    "hello",
+    "hi",
+    "merci",
+    "svp",
+    "de",
+    "ma",
+    "here",
     "numero",
     "numéro",
     "n°",
@@ -63,12 +84,19 @@ def linked(turn: Turn, who: BeneficiaryView, link_token: str | None = None) -> O
 
 
 def _looks_like_booklet(text: str) -> bool:
-    return bool(_BOOKLET.match(text)) and any(char.isdigit() for char in text)
+    """ "PN-0001", "pn0001": a few digits at least ("le 2" is a menu choice, not a booklet)."""
+    return bool(_BOOKLET.match(text)) and sum(char.isdigit() for char in text) >= MIN_DIGITS
 
 
 def _looks_like_code(text: str) -> bool:
     """A verification code is short and has no letters of a booklet prefix ("PN")."""
     return bool(_CODE.match(text)) and len(text) <= 8 and text.isdigit()
+
+
+def _typed_code(turn: Turn) -> str:
+    """The code in "4821.", "code 4821", "le code c'est 48 21": label words and junk dropped."""
+    parts = [p for p in re.split(r"[\s,;:.!?]+", turn.text.strip().lower()) if p]
+    return "".join(p for p in parts if p not in _LABEL_WORDS)
 
 
 def _pair(turn: Turn) -> tuple[str, str] | None:
@@ -89,27 +117,33 @@ def on_ask_booklet(turn: Turn) -> Outcome:
     if pair:
         return check_code(turn, *pair)
     typed = "".join(turn.text.split())
+    if turn.ctx.channel == "voice" and typed.isdigit() and 3 <= len(typed) <= 30:
+        # keyed on a phone: the booklet number's digits (the code is asked next)
+        return Outcome(State.ASK_CODE, [Reply("identity.ask_code")], data={"number": typed})
     previous = str(turn.data.get("number", ""))
-    if previous and _looks_like_code(typed):
-        return check_code(turn, previous, typed)
+    if previous and _looks_like_code(_typed_code(turn)):
+        return check_code(turn, previous, _typed_code(turn))
     number = typed.upper()
     if _looks_like_booklet(number) and not _looks_like_code(typed):
         return Outcome(State.ASK_CODE, [Reply("identity.ask_code")], data={"number": number})
-    if turn.fresh:
+    if turn.fresh or turn.heard.greeting:
         return welcome(turn)
+    if turn.heard.intent is not None:
+        return ask_booklet(turn)  # understood ("mes rdv"), but the booklet must come first
     return ask_booklet(turn, "identity.ask_booklet_again")
 
 
 def on_ask_code(turn: Turn) -> Outcome:
     """Checks the verification code of the booklet number given just before."""
-    code = "".join(turn.text.split())
+    code = _typed_code(turn)
     number = str(turn.data.get("number", ""))
     if not number:
         return ask_booklet(turn)
     pair = _pair(turn)
     if pair:
         return check_code(turn, *pair)
-    if not _CODE.match(code):
+    sentence = len(turn.text.split()) > 1 and not any(char.isdigit() for char in code)
+    if not _CODE.match(code) or sentence:  # "c'est où le code ?" is not a wrong code
         return Outcome(State.ASK_CODE, [Reply("identity.ask_code_again")], data=turn.data)
     return check_code(turn, number, code)
 
@@ -125,7 +159,8 @@ def check_code(turn: Turn, number: str, code: str) -> Outcome:
         turn.lock["until"] = (turn.now + LOCK_TIME).isoformat()
         return locked(turn)
     outcome = ask_booklet(turn, "identity.wrong")
-    outcome.data = {"number": number}  # a lone code next is tried with this number
+    if turn.ctx.channel != "voice":  # keys are asked one at a time on a call
+        outcome.data = {"number": number}  # a lone code next is tried with this number
     return outcome
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property, lru_cache
 
 from rapidfuzz import fuzz, process
 
 from flows.lexicon import Lexicon
-from flows.optout import opt_out_intent
+from flows.optout import opt_out_of
 from flows.understand import normalize, parse_number
 from flows.when import When, explicit_date, window
 
@@ -39,10 +40,16 @@ INTENT_ORDER = (
     "bookings",
     "balance",
     "coming",
+    "message",
+    "confused",  # "c'est quoi ?", "je comprends pas": help, unless something else is asked
 )
 _SMALL = ("yes", "no", "more", "back", "menu")
 _POSTCODE = re.compile(r"^\d{5}$")
 _EMOJI_ONLY = re.compile(r"^[\W_]+$")
+_CONTRACTION = re.compile(r"(\w)'(t|ll|m|re|ve|d)\b")
+_SPLIT_POSTCODE = re.compile(r"\b(\d{2}) (\d{3})\b")  # "38 000", as dictated or typed
+# What may go with a numbered choice: "je prends le 1", "le premier svp", "oui le 2 merci".
+_AROUND_NUMBER = frozenset({"filler", "prep", "lang.fr", "lang.en", "ack", "thanks", "intent.yes"})
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,8 @@ class Heard:
     number: int | None = None
     rest: tuple[str, ...] = ()
     place_words: tuple[tuple[str, ...], ...] = ()
+    place_said: bool = False  # a run comes after "à", "sur", "vers"… or holds a postcode
+    lead: frozenset[str] = frozenset()  # the meanings of the first words ("non, pas ce jour")
     topic: str | None = None
     when: When | None = None
     near_me: bool = False
@@ -67,20 +76,21 @@ class Heard:
     def has(self, meaning: str) -> bool:
         return meaning in self.meanings
 
-    @property
+    @cached_property
     def intent(self) -> str | None:
-        """The main request, if any: the intent with most hits, ties in INTENT_ORDER."""
-        found = [i for i in INTENT_ORDER if self.has(f"intent.{i}")]
-        if not found and self.topic and not self.has("intent.no"):
-            return "find"  # "un cours de telephone": a topic alone asks for a session
-        if not found:
-            return None
-        if "find" in found or self.topic or self.when:
-            self.meanings.setdefault("intent.find", 0)
-        scores = {i: self.meanings.get(f"intent.{i}", 0) for i in found}
-        if self.topic or self.when or self.place_words:
-            scores["find"] = scores.get("find", 0) + 1 if "find" in scores else 0
+        """The main request, if any: the intent with most hits, ties in INTENT_ORDER.
+        A topic, a day or a place named counts for "find"; a topic alone asks for a session."""
+        scores = {i: self.meanings[f"intent.{i}"] for i in INTENT_ORDER if f"intent.{i}" in self}
+        if not scores:
+            return "find" if self.topic and "intent.no" not in self else None
+        if "find" in scores and (self.topic or self.when or self.place_words):
+            scores["find"] += 1
+        if self.topic and set(scores) <= {"help", "confused"}:
+            return "find"  # "besoin d'aide pour ma déclaration d'impôts": a workshop on it
         return max(scores, key=lambda i: (scores[i], -INTENT_ORDER.index(i)))
+
+    def __contains__(self, meaning: str) -> bool:
+        return meaning in self.meanings
 
     @property
     def small(self) -> str | None:
@@ -96,7 +106,9 @@ class Heard:
         """Thanks, ok, an emoji: nothing asked, nothing named."""
         if self.symbols_only:
             return True
-        if not self.has("ack") or self.rest or self.topic or self.when or self.number:
+        if not (self.has("ack") or self.has("thanks")) or self.rest or self.topic or self.when:
+            return False
+        if self.number:
             return False
         asks = [i for i in INTENT_ORDER if self.has(f"intent.{i}") and i != "coming"]
         return not asks and not self.has("intent.no") and not self.has("intent.more")
@@ -104,8 +116,8 @@ class Heard:
     @property
     def greeting(self) -> bool:
         """Only a greeting (and politeness): "bonjour", "slt", "hello madame"."""
-        if not self.has("greeting") or self.rest or self.topic or self.when:
-            return False
+        if not self.has("greeting") or len(self.rest) > 2 or self.topic or self.when:
+            return False  # "bonjour c'est Fatou": a name or two may follow
         return self.intent is None and self.number is None and self.small is None
 
 
@@ -132,6 +144,7 @@ def _rewrite(word: str, lexicon: Lexicon) -> tuple[str, ...]:
 
 def _words(norm: str, lexicon: Lexicon) -> list[str]:
     out: list[str] = []
+    norm = _CONTRACTION.sub(r"\1\2", norm)  # "can't", "i'll", "won't" as "cant", "ill", "wont"
     for word in norm.replace("'", " ").split()[:MAX_WORDS]:
         out.extend(_rewrite(word, lexicon))
     return out
@@ -189,21 +202,38 @@ def _read(words: list[str], lexicon: Lexicon) -> _Reading:
     return reading
 
 
+# Words that may sit inside a place name ("Saint-Martin-d'Hères", "Le Pont-de-Claix"); any
+# other known word ends a run ("je suis a grenoble mais je peux aller a echirolles").
+_PLACE_JOINERS = frozenset(
+    {"de", "d", "du", "des", "le", "la", "les", "l", "sur", "en", "saint", "sainte", "et", "sous"}
+)
 _STOPS_PLACE = ("intent.", "topic.", "day.", "part.", "near_me", "month.", "ack", "greeting")
 
 
-def _place_words(words: list[str], reading: _Reading) -> tuple[tuple[str, ...], ...]:
-    """Word runs that may name a place: after a place preposition, then unknown runs."""
+@lru_cache(maxsize=4096)
+def _ends_place(meanings: frozenset[str]) -> bool:
+    """The lexicon has a few hundred distinct meaning sets: each is checked once."""
+    return any(m.startswith(_STOPS_PLACE) for m in meanings)
+
+
+def _place_words(words: list[str], reading: _Reading) -> tuple[tuple[tuple[str, ...], ...], bool]:
+    """Word runs that may name a place (unknown words and the words joining them), and
+    whether one was said as a place: after "à", "sur", "vers"…, or with a postcode."""
     kind: dict[int, frozenset[str]] = {}
     for start, size, meanings in reading.spans:
         for offset in range(size):
             kind[start + offset] = meanings
     candidates: list[tuple[str, ...]] = []
     run: list[str] = []
+    said = False
     for index, word in enumerate(words):
         meanings = kind.get(index, frozenset())
-        stops = any(m.startswith(_STOPS_PLACE) for m in meanings) and not _POSTCODE.match(word)
+        stops = meanings and word not in _PLACE_JOINERS or _ends_place(meanings)
+        stops = stops and not _POSTCODE.match(word)
         if index in reading.unknown or _POSTCODE.match(word) or (run and not stops):
+            said = said or bool(_POSTCODE.match(word))
+            if not run and index > 0 and "prep" in kind.get(index - 1, frozenset()):
+                said = True
             run.append(word)
             continue
         if run:
@@ -212,7 +242,7 @@ def _place_words(words: list[str], reading: _Reading) -> tuple[tuple[str, ...], 
     if run:
         candidates.append(tuple(run))
     trimmed = [_trim(c, kind_words=set(words[i] for i in reading.unknown)) for c in candidates]
-    return tuple(c for c in trimmed if c)
+    return tuple(c for c in trimmed if c), said
 
 
 def _trim(run: tuple[str, ...], kind_words: set[str]) -> tuple[str, ...]:
@@ -244,8 +274,8 @@ def interpret(text: str, lexicon: Lexicon, today: date) -> Heard:
     if not norm:
         stripped = text.strip()
         symbols = bool(_EMOJI_ONLY.match(stripped)) and any(ord(c) > 0x2000 for c in stripped)
-        return Heard(text, norm, symbols_only=symbols, opt_out=opt_out_intent(text))
-    words = _words(norm, lexicon)
+        return Heard(text, norm, symbols_only=symbols)
+    words = _words(_SPLIT_POSTCODE.sub(r"\1\2", norm), lexicon)
     reading = _read(words, lexicon)
     meanings: dict[str, int] = {}
     for _, _, found in reading.spans:
@@ -261,6 +291,7 @@ def interpret(text: str, lexicon: Lexicon, today: date) -> Heard:
     }
     on = explicit_date(text.lower(), words, months, today)
     days = [m for m in ordered if m.startswith("day.")]
+    place_words, place_said = _place_words(words, reading)
     parts = [m for m in ordered if m.startswith("part.")]
     return Heard(
         text=text,
@@ -269,12 +300,14 @@ def interpret(text: str, lexicon: Lexicon, today: date) -> Heard:
         meanings=meanings,
         number=None if on else _number(norm, words, meanings, reading),
         rest=tuple(words[i] for i in reading.unknown),
-        place_words=_place_words(words, reading),
+        place_words=place_words,
+        place_said=place_said,
+        lead=reading.spans[0][2] if reading.spans and reading.spans[0][0] == 0 else frozenset(),
         topic=topics[0] if topics else None,
         when=window(days, parts, on, today),
         near_me="near_me" in meanings,
         language=_language(words, lexicon),
-        opt_out=opt_out_intent(text),
+        opt_out=opt_out_of(norm),
     )
 
 
@@ -283,8 +316,9 @@ def _number(norm: str, words: list[str], meanings: dict[str, int], reading: _Rea
     found = parse_number(norm)
     if found is not None:
         return found
-    numbers = {m for m in meanings if m.startswith("number.")}
-    others = {m for m in meanings if not m.startswith("number.") and m != "filler"}
-    if len(numbers) == 1 and not reading.unknown and not (others - {"prep", "lang.fr", "lang.en"}):
-        return int(numbers.pop().split(".")[1])
+    numbers = {int(m.split(".")[1]) for m in meanings if m.startswith("number.")}
+    numbers |= {int(w) for w in words if w.isdigit() and len(w) <= 2}
+    others = {m for m in meanings if not m.startswith("number.")} - _AROUND_NUMBER
+    if len(numbers) == 1 and not reading.unknown and not others:
+        return numbers.pop()
     return None

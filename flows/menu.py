@@ -6,20 +6,23 @@ from collections.abc import Callable
 from typing import Any
 
 from flows.account import (
+    ask_message,
     choose_reminder_channel,
     show_balance,
     start_help,
     start_language,
     toggle_reminders,
 )
-from flows.cancel import booking_info, cancel_request, list_bookings
+from flows.cancel import NOTICE_LIFETIME, booking_info, cancel_request, list_bookings
 from flows.find import start_search
 from flows.places import named_places
 from flows.states import Outcome, State, Turn
 
-__all__ = ["ACTIONS", "acknowledge", "on_menu", "route_intent"]
+__all__ = ["ACTIONS", "HELP_INTENTS", "acknowledge", "asks_after_notice", "on_menu", "route_intent"]
 
 Action = Callable[[Turn], Outcome]
+# Asking for help, for a person, or saying one is lost ("c'est quoi ?"): the advisor's contact.
+HELP_INTENTS = ("help", "human", "confused")
 
 # The numbers of the main menu (replies.menu_reply shows them in this order).
 ACTIONS: dict[int, Action] = {
@@ -52,6 +55,10 @@ def route_intent(turn: Turn, pending: dict[str, Any] | None = None) -> Outcome |
         return None
     if intent in ("cancel", "cant_come"):
         return cancel_request(turn, pending)
+    if asks_after_notice(turn):
+        return booking_info(turn)
+    if intent == "bookings" and _cancel_word(turn):
+        return cancel_request(turn, pending)
     if intent == "bookings":
         return list_bookings(turn, pending)
     if intent in ("when", "where"):
@@ -65,9 +72,27 @@ def route_intent(turn: Turn, pending: dict[str, Any] | None = None) -> Outcome |
         "reminders": toggle_reminders,
         "help": start_help,
         "human": start_help,
+        "confused": start_help,
+        "message": ask_message,
         "language": start_language,
     }
     return simple[intent](turn) if intent in simple else None
+
+
+def _cancel_word(turn: Turn) -> bool:
+    """ "RDV" alone, just after a reminder that says "Pour annuler, envoyez RDV"."""
+    return _fresh_notice(turn) and turn.heard.words in (("rdv",), ("mon", "rdv"), ("le", "rdv"))
+
+
+def asks_after_notice(turn: Turn) -> bool:
+    """Just after a reminder, "where is the place", "rappelez-moi l'adresse" are about it."""
+    heard = turn.heard
+    return _fresh_notice(turn) and (heard.has("intent.where") or heard.has("intent.when"))
+
+
+def _fresh_notice(turn: Turn) -> bool:
+    notice = turn.ctx.notice
+    return notice is not None and turn.now - notice.sent_at <= NOTICE_LIFETIME
 
 
 def acknowledge(turn: Turn, key: str | None = None) -> Outcome:

@@ -21,7 +21,7 @@ import re
 
 from flows.understand import normalize
 
-__all__ = ["opt_out_intent"]
+__all__ = ["opt_out_intent", "opt_out_of"]
 
 _STOP_ALONE = {
     "stop",
@@ -74,17 +74,22 @@ _OTHER_OBJECT = re.compile(
 )
 
 
-def _plain(text: str) -> str:
-    norm = normalize(text.replace("'", " ").replace("’", " "))
+def _plain(norm: str) -> str:
     words = norm.replace("'", " ").split()
     if len(words) >= 3 and all(len(word) == 1 for word in words):
         words = ["".join(words)]  # "S T O P"
+    words = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]  # "stop stop"
     return " ".join(words)
 
 
 def opt_out_intent(text: str) -> str | None:
     """'stop' when the message asks to stop all messages, 'start' to resume, else None."""
-    plain = _plain(text)
+    return opt_out_of(normalize(text))
+
+
+def opt_out_of(norm: str) -> str | None:
+    """The same, of a message already normalised (the interpreter reads it once)."""
+    plain = _plain(norm)
     if not plain or len(plain) > 160:
         return None
     bare = " ".join(word for word in plain.split() if word not in _POLITE)

@@ -24,8 +24,9 @@ def _spans(run: tuple[str, ...]) -> list[str]:
 
 
 def named_places(turn: Turn, heard: Heard | None = None) -> list[PlacePoint] | None:
-    """The points the message names; [] when it seems to name an unknown place; None when
-    it names no place at all."""
+    """The points the message names; [] when it names a place we do not know ("à Lyon",
+    "paris" alone); None when it names no place, or when only unknown words were there
+    ("je voudrais envoyer des mails": "envoyer" is not a commune)."""
     heard = heard or turn.heard
     if heard.near_me and turn.ctx.beneficiary and turn.ctx.beneficiary.commune:
         return turn.ctx.directory.resolve_place(turn.ctx.beneficiary.commune)
@@ -36,9 +37,9 @@ def named_places(turn: Turn, heard: Heard | None = None) -> list[PlacePoint] | N
     for run in [tuple(whole), *heard.place_words]:
         for text in _spans(run) if run != tuple(whole) else whole:
             if lookups >= MAX_LOOKUPS:
-                return []
+                return [] if heard.place_said or whole else None
             lookups += 1
             points = turn.ctx.directory.resolve_place(text)
             if points:
                 return points
-    return []
+    return [] if heard.place_said or whole else None

@@ -162,8 +162,10 @@ class _Writer:
         head = {**params[0], "numbers": self.numbers(choices)}
         lines = [self.fill(reply.key, head)]
         lines += [self.choice(c, p) for c, p in zip(choices, params[1:], strict=True)]
-        if head.get("_footer"):
-            lines.append(self.fill(str(head["_footer"]), head))
+        if head.get("_footer"):  # `_footer_items`: it speaks of the first ones only
+            count = head.get("_footer_items")
+            items = choices[:count] if isinstance(count, int) else choices
+            lines.append(self.fill(str(head["_footer"]), {**head, "numbers": self.numbers(items)}))
         return "\n".join(line for line in lines if line)
 
 

@@ -14,11 +14,13 @@ YES_NO = (Choice(1, "choice.yes"), Choice(2, "choice.no"))
 
 
 def menu_reply(who: BeneficiaryView, header: str = "menu.again", **params: Any) -> Reply:
-    """The main menu under a header line; it fits one SMS."""
+    """The main menu under a header line; it fits one SMS. A person whose commune we do not
+    know is told to send it: "fontaine" at the menu shows the sessions there, so a booking
+    costs four SMS (menu, sessions, confirmation, booked) as it does for everyone else."""
     reminders = "menu.reminders_off" if who.reminders_enabled else "menu.reminders_on"
     choices = (
         Choice(1, "menu.balance"),
-        Choice(2, "menu.find"),
+        Choice(2, "menu.find" if who.commune else "menu.find_place"),
         Choice(3, "menu.bookings"),
         Choice(4, reminders),
         Choice(5, "menu.help"),

@@ -8,10 +8,29 @@ from typing import Any
 from flows.replies import menu
 from flows.states import PENDING_STEPS, Outcome, State, Turn
 
-__all__ = ["PENDING", "back", "hint", "offer_resume", "on_resume", "take_up"]
+__all__ = [
+    "PENDING",
+    "SEARCH_STEPS",
+    "about_a_booking",
+    "back",
+    "hint",
+    "offer_resume",
+    "on_resume",
+    "take_up",
+]
 
 S = State
 PENDING = PENDING_STEPS  # steps whose question holds a search or a booking
+SEARCH_STEPS = PENDING_STEPS - {S.CONFIRM_CANCEL}
+
+
+def about_a_booking(turn: Turn) -> bool:
+    """ "c'est où mon rdv ?", or any question just after a reminder: about a booking."""
+    from flows.cancel import NOTICE_LIFETIME
+
+    notice = turn.ctx.notice
+    fresh = notice is not None and turn.now - notice.sent_at <= NOTICE_LIFETIME
+    return fresh or turn.heard.has("intent.bookings")
 
 
 def _count(data: dict[str, Any], key: str) -> int:
@@ -110,10 +129,11 @@ def on_resume(turn: Turn) -> Outcome | None:
     pending = turn.data.get("pending")
     if not isinstance(pending, dict):
         return None
+    thanks = turn.heard.has("thanks")  # "ok merci": thanks for the answer, nothing more
     if (
         turn.heard.number == 1
         or turn.heard.has("intent.resume")
-        or (turn.heard.number is None and yes_or_no(turn) is True)
+        or (turn.heard.number is None and not thanks and yes_or_no(turn) is True)
     ):
         return take_up(turn, pending)
     return on_menu(turn)

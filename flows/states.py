@@ -9,7 +9,6 @@ from typing import Any
 
 from flows.interpret import Heard, interpret
 from flows.types import BeneficiaryView, Ctx, Effect, Input, Reply, Text
-from flows.understand import normalize
 
 __all__ = ["ANY_STATE", "LINKED_ONLY", "PENDING_STEPS", "TRANSITIONS", "Outcome", "State", "Turn"]
 
@@ -108,7 +107,8 @@ class Turn:
 
     @property
     def norm(self) -> str:
-        return normalize(self.text)
+        """The message lower-cased, without accents or punctuation (read once, with `heard`)."""
+        return self.heard.norm
 
     @property
     def now(self) -> datetime:

@@ -20,6 +20,7 @@ from flows.lexicon import EMPTY_LEXICON, Lexicon
 __all__ = [
     "Balance",
     "BeneficiaryView",
+    "CallStart",
     "BookingNotice",
     "BookingView",
     "CancelBooking",
@@ -96,7 +97,13 @@ class Rejected:
     reason: str
 
 
-Input = Text | Location | Contact | Start | Rejected
+@dataclass(frozen=True)
+class CallStart:
+    """A phone call to the voice line begins: it starts at the menu (or the booklet question),
+    whatever step an earlier SMS left; the lock and the language stay. `{}`"""
+
+
+Input = Text | Location | Contact | Start | Rejected | CallStart
 
 
 # ---------------------------------------------------------------- views (read-only)
@@ -218,6 +225,7 @@ class FlowSettings:
     cancel_cutoff: timedelta = timedelta(hours=2)
     sms_two_way: bool = True
     languages: tuple[str, ...] = ("fr", "en")
+    voice_reminders: bool = False  # reminders by phone call may be chosen (PASSNUM_VOICE_REMINDERS)
     lexicon: Lexicon = EMPTY_LEXICON  # config/lexicon/*.json, loaded by bot/
     timezone: tzinfo = field(default_factory=lambda: ZoneInfo("Europe/Paris"))
 
@@ -237,7 +245,7 @@ class Ctx:
     """Everything from outside: the clock, the channel, who is talking and the lookups."""
 
     now: datetime
-    channel: str  # "sms" or "telegram"
+    channel: str  # "sms", "telegram" or "voice" (a phone call: the address is the phone)
     address: str  # "+33612345678" or "tg:123456"
     beneficiary: BeneficiaryView | None
     directory: Directory
@@ -281,7 +289,7 @@ class SetReminders:
 
 @dataclass(frozen=True)
 class SetReminderChannel:
-    """Send reminders by this channel from now on ("sms" or "telegram").
+    """Send reminders by this channel from now on ("sms", "telegram" or "voice": a call).
     `{"channel": "telegram"}`"""
 
     channel: str

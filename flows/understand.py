@@ -109,12 +109,31 @@ _KEYWORD_INTENT = {word: intent for intent, words in _KEYWORDS.items() for word 
 _PRIORITY = list(Intent)
 
 
+class _Folding(dict[int, str]):
+    """Each character once: lower case without its accents ("É" → "e", "’" → "'"), kept for
+    the next message (a bounded table: str.translate then runs in C)."""
+
+    LIMIT = 5000
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        decomposed = unicodedata.normalize("NFKD", _SPECIAL.get(char, char))
+        plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+        if len(self) < self.LIMIT:
+            self[code] = plain
+        return plain
+
+
+_SPECIAL = {"’": "'", "‘": "'", "œ": "oe", "Œ": "oe"}
+_FOLDING = _Folding()
+_JUNK = re.compile(r"[^a-z0-9'#°]+")
+
+
 def normalize(text: str) -> str:
     """Lower case, no accents, no punctuation except ' # °, single spaces."""
-    text = text[:MAX_READ].replace("’", "'").replace("‘", "'").replace("œ", "oe")
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    return " ".join(re.sub(r"[^a-z0-9'#°]+", " ", plain).split())
+    text = text[:MAX_READ]
+    plain = text.lower() if text.isascii() else text.translate(_FOLDING)
+    return " ".join(_JUNK.sub(" ", plain).split())
 
 
 def _without_polite(norm: str) -> str:

@@ -14,6 +14,7 @@ __all__ = ["When", "explicit_date", "window"]
 
 _DAY_MONTH = re.compile(r"\b([0-3]?\d)\s*[/.-]\s*([01]?\d)\b")
 _DAY_WORD_MONTH = re.compile(r"\b([0-3]?\d)(?:er)?$")
+_DAY_OF_MONTH = re.compile(r"\bdu ([0-3]?\d)(?:er)?\b")  # "le rdv du 6": this month or next
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,11 @@ def explicit_date(raw: str, words: list[str], months: dict[int, int], today: dat
             found = _DAY_WORD_MONTH.match(words[index - 1])
             if found:
                 return _upcoming(today, month, int(found.group(1)))
+    match = _DAY_OF_MONTH.search(" ".join(words))
+    if match:
+        day = int(match.group(1))
+        month = today.month if day >= today.day else today.month % 12 + 1
+        return _upcoming(today, month, day)
     return None
 
 

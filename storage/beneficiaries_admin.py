@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -36,7 +37,7 @@ from storage.models import (
 from storage.opt_outs import honour_address_opt_outs
 from storage.outbox import enqueue
 from storage.phone_notices import tell_old_phone
-from storage.phones import InvalidPhone, normalize_phone
+from storage.phones import DEFAULT_SMS_REGIONS, InvalidPhone, normalize_phone, sendable_phone
 from storage.reminders import PERSON_COLUMNS, Person, choose_address
 from storage.staff import StaffIdentity, StaffRefused, actor_of, audit
 
@@ -95,6 +96,7 @@ def register_beneficiary(
     now: datetime,
     language: str = "fr",
     commune: str | None = None,
+    sms_regions: Iterable[str] = DEFAULT_SMS_REGIONS,
 ) -> Beneficiary:
     """One new person with a new booklet and its vouchers, validated like a CSV import row.
     A phone or booklet number that already exists is a conflict, never a merge."""
@@ -113,7 +115,9 @@ def register_beneficiary(
     writer = csv.DictWriter(buffer, fieldnames=list(row), delimiter=";")
     writer.writeheader()
     writer.writerow(row)
-    report = import_beneficiaries(session, buffer.getvalue().splitlines(), now=now)
+    report = import_beneficiaries(
+        session, buffer.getvalue().splitlines(), now=now, sms_regions=sms_regions
+    )
     if report.errors:
         raise StaffRefused("invalid", report.errors[0].reason)
     person = session.scalar(
@@ -142,13 +146,19 @@ def _refuse_known(session: Session, *, phone: str, booklet_number: str) -> None:
 
 
 def change_phone(
-    session: Session, *, staff: StaffIdentity, beneficiary_id: int, phone: str, now: datetime
+    session: Session,
+    *,
+    staff: StaffIdentity,
+    beneficiary_id: int,
+    phone: str,
+    now: datetime,
+    sms_regions: Iterable[str] = DEFAULT_SMS_REGIONS,
 ) -> Beneficiary:
     """A new phone number (any French or E.164 form), unique among beneficiaries; the old
     number is told by SMS (storage.phone_notices)."""
     person = beneficiary_for_staff(session, staff, beneficiary_id)
     try:
-        number = normalize_phone(phone)
+        number = sendable_phone(phone, sms_regions)
     except InvalidPhone as problem:
         raise StaffRefused("invalid", f"phone: {problem}") from None
     other = session.scalar(

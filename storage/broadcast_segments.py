@@ -2,8 +2,9 @@
 
 Segments (SPEC section 5): `all`, `unused`, `slot:ID`, `place:ID` (booked on an upcoming slot
 there), `commune:NAME-OR-INSEE`, `topic:KEY` (booked or attended a session of the topic).
-Opted-out and erased people are never in a segment. Advisors may only use `slot:`/`place:`
-segments of their own places. Recipients are one query (100,000 in seconds).
+Opted-out and erased people are never in a segment, nor is anyone whose chosen address said
+STOP (`AddressOptOut`, kept even for numbers unknown when they said it). Advisors may only use
+`slot:`/`place:` segments of their own places. Recipients are one query (100,000 in seconds).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlmodel import Session
 
 from storage.geo import default_resolver
 from storage.models import (
+    AddressOptOut,
     Beneficiary,
     Booking,
     BookingStatus,
@@ -132,11 +134,13 @@ def recipients(
 ) -> list[tuple[int, str, str]]:
     """(beneficiary id, channel, address) of everyone in the segment who can be written to."""
     channel = chosen_channel_sql()  # storage.reminder_texts.choose_address, in SQL
-    query = select(Beneficiary.id, channel, chosen_address_sql(channel)).where(
+    address = chosen_address_sql(channel)
+    query = select(Beneficiary.id, channel, address).where(
         _member_condition(session, segment, now),
         Beneficiary.opted_out.is_(False),
         Beneficiary.erased_at.is_(None),
         channel.is_not(None),
+        ~exists().where(AddressOptOut.address == address),  # that number or chat said STOP
     )
     if language:
         query = query.where(Beneficiary.language == language)

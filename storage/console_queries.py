@@ -1,8 +1,8 @@
 """Read-only queries the staff console needs beside the staff actions: find people, the help
 inbox's answered messages, the audit log, a slot change's audience, places and topics.
 
-Who may see a person is decided by the staff rules of `storage.beneficiaries_admin` (the
-same check its actions make), never here.
+Who may see a person is decided by the one rule of `storage.access` (the same check the
+staff actions make), never here.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from storage import beneficiaries_admin
+from storage.access import may_act_on
 from storage.models import (
     AuditEntry,
     Beneficiary,
@@ -28,7 +28,7 @@ from storage.models import (
 from storage.phones import InvalidPhone, normalize_phone
 from storage.reminder_texts import Person, choose_address
 from storage.slot_notices import _slot_bookings
-from storage.staff import StaffIdentity, StaffRefused
+from storage.staff import StaffIdentity
 
 __all__ = [
     "PersonHit",
@@ -84,11 +84,7 @@ def find_people(session: Session, *, staff: StaffIdentity, text: str) -> list[Pe
 
 
 def _may_see(session: Session, staff: StaffIdentity, person_id: int) -> bool:
-    try:
-        beneficiaries_admin._known(session, staff, person_id)
-    except StaffRefused:
-        return False
-    return True
+    return may_act_on(session, staff, person_id)  # the one rule of storage.access
 
 
 def answered_help_requests(

@@ -1,4 +1,11 @@
-"""Engines and the unit of work. Nothing is created at import time."""
+"""Engines and the units of work. Nothing is created at import time.
+
+Two kinds of unit of work: `unit_of_work` for work that writes (on SQLite it takes the write
+lock at BEGIN IMMEDIATE, so racing writers queue instead of failing), and `read_only` for work
+that only reads (on SQLite a deferred BEGIN: a WAL snapshot that neither waits for nor blocks a
+writer). Neither may stay open across a prompt or a network call: another process waiting for
+the write lock gives up after the busy timeout with "database is locked".
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-__all__ = ["create_db_engine", "unit_of_work", "is_sqlite"]
+__all__ = ["create_db_engine", "is_sqlite", "read_only", "unit_of_work"]
+
+_READ_ONLY = "passnum_read_only"  # an execution option: BEGIN deferred, not IMMEDIATE
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -43,7 +52,9 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _begin_immediate(conn: Any) -> None:
     # A write transaction takes the write lock at BEGIN, so two racing transactions queue
     # instead of both reading, then one failing to upgrade its lock ("database is locked").
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only one takes no lock at all.
+    read_only = conn.get_execution_options().get(_READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
@@ -74,3 +85,15 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         finally:
             session.rollback()
             session.close()
+
+
+@contextmanager
+def read_only(engine: Engine) -> Iterator[Session]:
+    """A transaction that only reads (previews, counts, checks): it never takes SQLite's write
+    lock nor this process's writer queue, so it never delays a webhook. Always rolled back."""
+    session = Session(engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()

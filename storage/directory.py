@@ -64,14 +64,29 @@ def booklet_numbered(session: Session, number: str) -> Booklet | None:
     )
 
 
+def booklets_keyed(session: Session, digits: str) -> list[Booklet]:
+    """The booklets whose number has exactly these digits ('0001' keyed on a phone is
+    PN-0001): a phone keypad has no letters. A few at most; the code then tells them apart."""
+    if not digits.isdigit():
+        return []
+    rows = session.scalars(
+        select(Booklet).where(_compact(Booklet.number).like(f"%{digits}")).limit(20)
+    )
+    return [b for b in rows if "".join(ch for ch in b.number if ch.isdigit()) == digits]
+
+
 def booklet_holder(session: Session, number: str, code: str) -> Beneficiary | None:
     """The holder of that booklet when the verification code matches (and they are not
-    erased), else None: a wrong number and a wrong code look the same."""
-    booklet = booklet_numbered(session, number)
-    if booklet is None:
+    erased), else None: a wrong number and a wrong code look the same. Digits alone (keyed
+    on a call) match the booklet with those digits and that code."""
+    exact = booklet_numbered(session, number)
+    candidates = [exact] if exact is not None else booklets_keyed(session, number)
+    matching = [
+        b for b in candidates if hmac.compare_digest(b.verification_code.strip(), code.strip())
+    ]
+    if len(matching) != 1:
         return None
-    if not hmac.compare_digest(booklet.verification_code.strip(), code.strip()):
-        return None
+    booklet = matching[0]
     holder = session.get(Beneficiary, booklet.beneficiary_id)
     return holder if holder is not None and holder.erased_at is None else None
 

@@ -25,6 +25,7 @@ from storage.models import (
     InboundMessage,
     OutboundMessage,
     OutboundStatus,
+    TelegramUpdate,
     Voucher,
 )
 
@@ -80,6 +81,10 @@ def _forget_messages(
     """Conversations deleted; texts, addresses and provider ids (`tg:<chat>:<n>`, SIDs that a
     provider console resolves to the number) removed; nothing still queued goes out."""
     session.execute(delete(Conversation).where(Conversation.address.in_(addresses)))
+    tails = [a[len(TELEGRAM_PREFIX) :] for a in addresses if a.startswith(TELEGRAM_PREFIX)]
+    chats = [int(tail) for tail in tails if tail.lstrip("-").isdigit()]
+    if chats:  # stored Telegram updates of their chats (storage.telegram_updates), done or not
+        session.execute(delete(TelegramUpdate).where(TelegramUpdate.chat_id.in_(chats)))
     session.execute(
         update(InboundMessage)
         .where(InboundMessage.address.in_(addresses))

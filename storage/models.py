@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -29,6 +29,8 @@ __all__ = [
     "Place",
     "Slot",
     "Staff",
+    "TelegramUpdate",
+    "TelegramUpdateStatus",
     "Topic",
     "Voucher",
     "VoucherStatus",
@@ -60,6 +62,12 @@ class OutboundStatus(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class TelegramUpdateStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
 
 
 class Beneficiary(SQLModel, table=True):
@@ -221,6 +229,8 @@ class OutboundMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_column=_at())
     claimed_until: datetime | None = Field(default=None, sa_column=_at(nullable=True))
+    # When the provider call began; still set on a row in `sending` means "perhaps sent".
+    attempt_started_at: datetime | None = Field(default=None, sa_column=_at(nullable=True))
     not_after: datetime | None = Field(default=None, sa_column=_at(nullable=True))
     provider_id: str | None = Field(default=None, index=True, max_length=64)
     error: str | None = None
@@ -333,3 +343,24 @@ class InboundCount(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     window_start: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
     hits: int = 0
+
+
+class TelegramUpdate(SQLModel, table=True):
+    """A Telegram update as received, stored before Telegram gets its 200: the update id makes
+    a redelivery a no-op, and a worker answers pending ones in update-id order per chat, also
+    after a crash. The payload is cleared once processed; the row is purged after a week."""
+
+    __table_args__ = (
+        Index("ix_telegramupdate_status_id", "status", "update_id"),
+        Index("ix_telegramupdate_chat_id", "chat_id", "update_id"),
+    )
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    payload: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: str = Field(default=TelegramUpdateStatus.PENDING.value, max_length=16)
+    attempts: int = 0
+    received_at: datetime = Field(sa_column=_at())
+    next_attempt_at: datetime = Field(sa_column=_at())
+    claimed_until: datetime | None = Field(default=None, sa_column=_at(nullable=True))
+    processed_at: datetime | None = Field(default=None, sa_column=_at(nullable=True))

@@ -2,11 +2,18 @@
 
 Life of a row: `queued` → (claimed) `sending` → `sent` → `delivered`, or `failed` / `cancelled`.
 A claim is one atomic statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises
-writers with BEGIN IMMEDIATE) and lasts `claim_for`: a worker that dies mid-batch leaves rows in
-`sending` with `claimed_until` in the past, and they become claimable again. So a message is
-never lost; it can be sent twice only if a worker died between sending it and recording it.
-Functions take the caller's session and never commit, except `claim_batch` which must commit
-the claim before anything is sent.
+writers with BEGIN IMMEDIATE) and lasts `claim_for`; its `claimed_until` is the claim's token.
+
+Messages are committed as "attempt started" (`start_attempts`, a few at a time) just before
+their provider calls and their outcomes are recorded as soon as those calls return. A worker
+that dies therefore leaves:
+- rows never attempted (`attempt_started_at` empty): claimable again once the claim expired —
+  sending them cannot make a duplicate;
+- rows whose call was under way: "sent, unconfirmed". They are never re-queued blindly:
+  `claim_unconfirmed` hands them to the reconciliation (bot.dispatch_reconcile), which asks
+  the provider whether it has the message.
+Functions take the caller's session and never commit, except `claim_batch`,
+`claim_unconfirmed` and `start_attempts`, which must commit before anything is sent.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ __all__ = [
     "apply_status_callback",
     "cancel_expired",
     "claim_batch",
+    "claim_unconfirmed",
     "count_by_status",
     "enqueue",
     "enqueue_many",
@@ -45,6 +53,7 @@ __all__ = [
     "RecipientFlags",
     "recipient_flags",
     "segments_sent_since",
+    "start_attempts",
 ]
 
 _TABLE = Msg.__table__  # type: ignore[attr-defined]
@@ -74,6 +83,8 @@ class Claimed:
     beneficiary_id: int | None
     dedupe_key: str | None
     not_after: datetime | None
+    claimed_until: datetime | None = None
+    attempt_started_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -167,8 +178,28 @@ def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]], *, now: da
 
 def _claimable(channel: str, now: datetime) -> Any:
     queued = and_(Msg.status == S.QUEUED.value, Msg.next_attempt_at <= now)
-    abandoned = and_(Msg.status == S.SENDING.value, Msg.claimed_until < now)  # type: ignore[operator]
+    # Only rows whose provider call never began: the others may have gone out (claim_unconfirmed).
+    abandoned = and_(
+        Msg.status == S.SENDING.value,
+        Msg.claimed_until < now,  # type: ignore[operator]
+        Msg.attempt_started_at.is_(None),
+    )  # type: ignore[union-attr]
     return and_(Msg.channel == channel, or_(queued, abandoned))
+
+
+_CLAIMED_COLUMNS = (
+    Msg.id,
+    Msg.channel,
+    Msg.address,
+    Msg.body,
+    Msg.segments,
+    Msg.attempts,
+    Msg.beneficiary_id,
+    Msg.dedupe_key,
+    Msg.not_after,
+    Msg.claimed_until,
+    Msg.attempt_started_at,
+)
 
 
 def claim_batch(
@@ -192,22 +223,62 @@ def claim_batch(
             attempts=Msg.attempts + 1,
             updated_at=now,
         )
-        .returning(
-            Msg.id,
-            Msg.channel,
-            Msg.address,
-            Msg.body,
-            Msg.segments,
-            Msg.attempts,
-            Msg.beneficiary_id,
-            Msg.dedupe_key,
-            Msg.not_after,
-        )
+        .returning(*_CLAIMED_COLUMNS)
     )
     with unit_of_work(engine) as session:
         rows = session.execute(stmt).all()
         session.commit()
     return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+
+
+def claim_unconfirmed(
+    engine: Engine, *, channel: str, limit: int, now: datetime, claim_for: timedelta
+) -> list[Claimed]:
+    """Take rows whose provider call began under a claim that has since expired (the worker
+    died during the call): "sent, unconfirmed", for reconciliation. The attempt is not
+    counted again; the new claim keeps two reconcilers apart."""
+    stale = and_(
+        Msg.channel == channel,
+        Msg.status == S.SENDING.value,
+        Msg.claimed_until < now,  # type: ignore[operator]
+        Msg.attempt_started_at.is_not(None),
+    )  # type: ignore[union-attr]
+    pick = select(Msg.id).where(stale).order_by(Msg.id).limit(limit)
+    if not is_sqlite(engine):
+        pick = pick.with_for_update(skip_locked=True)
+    stmt = (
+        update(Msg)
+        .where(Msg.id.in_(pick.scalar_subquery()))  # type: ignore[union-attr]
+        .values(claimed_until=now + claim_for, updated_at=now)
+        .returning(*_CLAIMED_COLUMNS)
+    )
+    with unit_of_work(engine) as session:
+        rows = session.execute(stmt).all()
+        session.commit()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+
+
+def start_attempts(engine: Engine, messages: list[Claimed], *, now: datetime) -> list[Claimed]:
+    """Commit "provider call begins" for claimed rows of one claim; returns those still ours.
+    A row whose claim expired and was taken by another worker is left out: it must not be
+    sent by us."""
+    if not messages:
+        return []
+    stmt = (
+        update(Msg)
+        .where(
+            Msg.id.in_([m.id for m in messages]),  # type: ignore[union-attr]
+            Msg.status == S.SENDING.value,
+            Msg.claimed_until == messages[0].claimed_until,
+            Msg.attempt_started_at.is_(None),
+        )  # type: ignore[union-attr]
+        .values(attempt_started_at=now, updated_at=now)
+        .returning(Msg.id)
+    )
+    with unit_of_work(engine) as session:
+        started = set(session.scalars(stmt))
+        session.commit()
+    return [m for m in messages if m.id in started]
 
 
 def _finish(session: Session, message_id: int, now: datetime, **values: Any) -> bool:
@@ -216,7 +287,7 @@ def _finish(session: Session, message_id: int, now: datetime, **values: Any) -> 
     result = session.execute(
         update(Msg)
         .where(Msg.id == message_id, Msg.status == S.SENDING.value)
-        .values(updated_at=now, claimed_until=None, **values)
+        .values(updated_at=now, claimed_until=None, attempt_started_at=None, **values)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
 
@@ -242,7 +313,11 @@ def mark_sent_many(session: Session, sent: list[tuple[int, str | None]], *, now:
         update(_TABLE)
         .where(_TABLE.c.id == bindparam("mid"), _TABLE.c.status == S.SENDING.value)
         .values(
-            status=S.SENT.value, provider_id=bindparam("pid"), updated_at=now, claimed_until=None
+            status=S.SENT.value,
+            provider_id=bindparam("pid"),
+            updated_at=now,
+            claimed_until=None,
+            attempt_started_at=None,
         )
     )
     session.connection().execute(stmt, [{"mid": mid, "pid": pid} for mid, pid in sent])

@@ -3,21 +3,44 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import phonenumbers
 from phonenumbers import PhoneMetadata, PhoneNumberFormat
 
-__all__ = ["InvalidPhone", "display_phone", "is_french", "mask_phone", "normalize_phone"]
+__all__ = [
+    "DEFAULT_SMS_REGIONS",
+    "InvalidPhone",
+    "UnsendablePhone",
+    "display_phone",
+    "is_french",
+    "mask_phone",
+    "normalize_phone",
+    "sendable_phone",
+    "sms_refusal",
+]
 
 # Separators people type between digit groups; anything else (letters, slashes…) is refused.
 _SEPARATORS = re.compile(r"[\s.\-()\u00a0\u202f]")
 _DIGITS = re.compile(r"\+?\d+")
 # Metropolitan France and the overseas departments, which have their own calling codes.
 _FRENCH_REGIONS = frozenset({"FR", "GP", "GF", "MQ", "RE", "YT"})
+# The default of PASSNUM_SMS_ALLOWED_REGIONS: where our beneficiaries' phones are.
+DEFAULT_SMS_REGIONS = _FRENCH_REGIONS
+# Numbers that cost the sender (or the recipient) more than an ordinary SMS: a registered
+# premium number is how a fraudster turns our broadcasts into revenue.
+_COSTLY_TYPES = {
+    phonenumbers.PhoneNumberType.PREMIUM_RATE: "premium-rate",
+    phonenumbers.PhoneNumberType.SHARED_COST: "shared-cost",
+}
 
 
 class InvalidPhone(ValueError):
     """The text is not a phone number we can use; the message says why, in plain words."""
+
+
+class UnsendablePhone(InvalidPhone):
+    """A valid number we refuse to write to: premium-rate, shared-cost or a region not allowed."""
 
 
 def normalize_phone(text: str, region: str = "FR") -> str:
@@ -42,6 +65,38 @@ def normalize_phone(text: str, region: str = "FR") -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(f"not a valid phone number: {text.strip()!r}")
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def sms_refusal(e164: str, allowed_regions: Iterable[str] = DEFAULT_SMS_REGIONS) -> str | None:
+    """Why we must not send an SMS to this E.164 number (None when we may).
+
+    Refused: numbers phonenumbers types as premium-rate or shared-cost (+33 89…, +1 900…), and
+    numbers of a region outside `allowed_regions` (phonenumbers region codes, like "FR", "RE").
+    """
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return "not a phone number"
+    costly = _COSTLY_TYPES.get(phonenumbers.number_type(number))
+    if costly:
+        return f"{costly} numbers are refused"
+    region = phonenumbers.region_code_for_number(number)
+    if region not in {code.strip().upper() for code in allowed_regions}:
+        return f"numbers of region {region or '?'} are not allowed (PASSNUM_SMS_ALLOWED_REGIONS)"
+    return None
+
+
+def sendable_phone(text: str, allowed_regions: Iterable[str] = DEFAULT_SMS_REGIONS) -> str:
+    """`normalize_phone`, then refuse what we must not write to (UnsendablePhone says why).
+
+    Registration (staff API, CLI, CSV import) calls this where it normalises a phone, so a
+    number that the dispatcher would refuse is never registered in the first place.
+    """
+    e164 = normalize_phone(text)
+    refusal = sms_refusal(e164, allowed_regions)
+    if refusal:
+        raise UnsendablePhone(f"{mask_phone(e164)}: {refusal}")
+    return e164
 
 
 def _check_national_prefix(digits: str, region: str) -> None:

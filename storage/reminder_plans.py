@@ -71,6 +71,7 @@ class Planner:
     render: Render
     j1_at: time = J1_AT
     horizon: timedelta = HORIZON
+    voice_calls: bool = False  # PASSNUM_VOICE_REMINDERS: calls for people who chose them
 
     def plan(self, session: Session) -> PlanReport:
         report = PlanReport(cancelled=cancel_stale(session, now=self.now))
@@ -103,6 +104,7 @@ class Planner:
             not_after=not_after,
             render=self.render,
             two_way=self.two_way,
+            voice=self.voice_calls,
         )
 
     def _slot_reminders(self, session: Session, prefix: str, key: str, schedule: Schedule) -> int:
@@ -110,7 +112,8 @@ class Planner:
         until = self.now + self.horizon
         times: dict[int, tuple[datetime, datetime, datetime] | None] = {}
         texts = []
-        for slot in booked_slots(session, prefix=prefix, now=self.now, until=until):
+        voice = self.voice_calls
+        for slot in booked_slots(session, prefix=prefix, now=self.now, until=until, voice=voice):
             if slot.slot_id not in times:
                 times[slot.slot_id] = schedule(slot.starts_at)
             when = times[slot.slot_id]
@@ -120,7 +123,9 @@ class Planner:
             )
             if when and rendered:
                 texts.append(SlotText(slot.slot_id, slot.channel, slot.language, *rendered, *when))
-        return queue_slot_reminders(session, prefix=prefix, texts=texts, now=self.now, until=until)
+        return queue_slot_reminders(
+            session, prefix=prefix, texts=texts, now=self.now, until=until, voice=voice
+        )
 
     def _j1(self, starts_at: datetime) -> tuple[datetime, datetime, datetime] | None:
         """(booked by, send at, not after) of the day-before reminder, None when too late."""

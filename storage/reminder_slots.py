@@ -96,11 +96,11 @@ def _candidates(prefix: str, now: datetime, until: datetime) -> list[Any]:
 
 
 def booked_slots(
-    session: Session, *, prefix: str, now: datetime, until: datetime
+    session: Session, *, prefix: str, now: datetime, until: datetime, voice: bool = False
 ) -> list[SlotPlan]:
     """Slots starting in (now, until] with bookings whose `prefix` reminder is not queued yet,
     once per channel and language needed."""
-    channel = chosen_channel_sql()
+    channel = chosen_channel_sql(voice=voice)
     query = (
         select(
             Slot.id,
@@ -123,7 +123,13 @@ def booked_slots(
 
 
 def queue_slot_reminders(
-    session: Session, *, prefix: str, texts: Iterable[SlotText], now: datetime, until: datetime
+    session: Session,
+    *,
+    prefix: str,
+    texts: Iterable[SlotText],
+    now: datetime,
+    until: datetime,
+    voice: bool = False,
 ) -> int:
     """Queue `prefix` reminders (`j1:booking:` …) for the bookings of the given slot texts."""
     rows = [vars(t) for t in texts]
@@ -132,7 +138,7 @@ def queue_slot_reminders(
     session.execute(CreateTable(_plans, if_not_exists=True))
     session.execute(_plans.delete())
     session.execute(insert(_plans), rows)
-    statement = _insert(session).from_select(_COLUMNS, _select(prefix, now, until))
+    statement = _insert(session).from_select(_COLUMNS, _select(prefix, now, until, voice))
     # counted from RETURNING: psycopg reports no rowcount for an INSERT … SELECT SQLAlchemy built
     queued = len(session.execute(statement.returning(Msg.id)).all())
     session.execute(_plans.delete())
@@ -155,8 +161,8 @@ _COLUMNS = [
 ]
 
 
-def _select(prefix: str, now: datetime, until: datetime) -> Any:
-    channel = chosen_channel_sql()
+def _select(prefix: str, now: datetime, until: datetime, voice: bool) -> Any:
+    channel = chosen_channel_sql(voice=voice)
     address = chosen_address_sql(channel)
     plan = _plans.c
     return (

@@ -1,6 +1,8 @@
 """Reminder texts and outbox rows: to whom, on which channel, with which text.
 
 - Channel: `preferred_channel` if set, else `last_channel`, else whichever address exists.
+- A call (channel "voice", `PASSNUM_VOICE_REMINDERS`) only for people who chose it; its body is
+  the spoken turn as JSON (flows.voice), said by bot.twilio_voice.
 - SMS texts go through the SMS renderer (GSM-7, one segment); with a one-way SMS sender, the
   `*_one_way` catalog texts say whom to call instead of asking for a reply.
 - A text missing from the catalogs is logged once and its messages are not queued.
@@ -68,9 +70,12 @@ PERSON_COLUMNS = (
 )
 
 
-def choose_address(person: Person) -> tuple[str, str] | None:
-    """(channel, address): preferred channel, else the last one used, else any address."""
+def choose_address(person: Person, *, voice: bool = False) -> tuple[str, str] | None:
+    """(channel, address): preferred channel, else the last one used, else any address.
+    A call ("voice") only for people who chose it, and only when calls are offered."""
     addresses = {"sms": person.phone}
+    if voice and person.preferred_channel == "voice" and person.phone:
+        return "voice", person.phone
     if person.telegram_chat_id is not None and not person.telegram_unreachable:
         addresses["telegram"] = f"tg:{person.telegram_chat_id}"
     for channel in (person.preferred_channel, person.last_channel, "sms", "telegram"):
@@ -79,11 +84,13 @@ def choose_address(person: Person) -> tuple[str, str] | None:
     return None
 
 
-def chosen_channel_sql() -> Any:
+def chosen_channel_sql(*, voice: bool = False) -> Any:
     """`choose_address`'s channel as SQL (NULL when the person has no usable address)."""
     sms_ok = Beneficiary.phone.is_not(None) & (Beneficiary.phone != "")  # type: ignore[union-attr]
     tg_ok = Beneficiary.telegram_chat_id.is_not(None) & Beneficiary.telegram_unreachable.is_(False)  # type: ignore[union-attr]
     whens: list[Any] = []
+    if voice:
+        whens.append((and_(Beneficiary.preferred_channel == "voice", sms_ok), "voice"))
     for chosen in (Beneficiary.preferred_channel, Beneficiary.last_channel):
         whens += [
             (and_(chosen == "sms", sms_ok), "sms"),
@@ -96,7 +103,7 @@ def chosen_channel_sql() -> Any:
 def chosen_address_sql(channel: Any) -> Any:
     """The address on `channel` (a `chosen_channel_sql()` expression) as SQL."""
     return case(
-        (channel == "sms", Beneficiary.phone),
+        (channel.in_(("sms", "voice")), Beneficiary.phone),
         else_=literal("tg:") + cast(Beneficiary.telegram_chat_id, String),
     )
 
@@ -111,9 +118,10 @@ def reminder_row(
     not_after: datetime | None,
     render: Render,
     two_way: bool,
+    voice: bool = False,
 ) -> dict[str, Any] | None:
     """The outbox row (keywords of storage.outbox.enqueue) for one reminder, or None."""
-    target = choose_address(person)
+    target = choose_address(person, voice=voice)
     if target is None:
         return None
     channel, address = target
@@ -145,6 +153,7 @@ def catalog_renderer(tz: tzinfo, catalogs: Mapping[str, Mapping[str, str]] | Non
     from flows.gsm7 import sms_segments
     from flows.render import render_sms, render_telegram
     from flows.types import Reply
+    from flows.voice import reminder_reply, render_voice
 
     books = load_catalogs() if catalogs is None else catalogs
     missing: set[str] = set()
@@ -158,6 +167,10 @@ def catalog_renderer(tz: tzinfo, catalogs: Mapping[str, Mapping[str, str]] | Non
         if channel == "sms":
             text = render_sms([reply], books, language, tz)[0]
             return text, sms_segments(text)
+        if channel == "voice":  # the call's words and keys, as JSON (bot.voice_twiml)
+            return render_voice(
+                [reminder_reply(key, reply.params)], books, language, tz
+            ).to_json(), 1
         return render_telegram([reply], books, language, tz)[0].text, 1
 
     def render(

@@ -35,6 +35,7 @@ def test_defaults_are_the_spec_defaults() -> None:
         True,
     )
     assert settings.twilio_configured is False
+    assert settings.sms_regions == {"FR", "GP", "MQ", "GF", "RE", "YT"}
 
 
 def test_twilio_credentials_also_come_from_twilios_own_names(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -69,6 +70,7 @@ def test_a_dotenv_file_is_read(tmp_path) -> None:  # type: ignore[no-untyped-def
             "PASSNUM_CONVERSATION_TIMEOUT: 'soon' is not a duration",
         ),
         ("PASSNUM_NO_SHOW_POLICY", "forgive", "PASSNUM_NO_SHOW_POLICY:"),
+        ("PASSNUM_SMS_ALLOWED_REGIONS", "FR,XX", "PASSNUM_SMS_ALLOWED_REGIONS: 'FR,XX' is not"),
     ],
 )
 def test_a_wrong_value_is_one_readable_line(monkeypatch, variable, value, expected) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from bot.console.web import ConsoleRefused, Visit, checked_visit, perform, redirect, render, visit
+from storage.access import BookletProof
 from storage.console_queries import find_people, place_names
 from storage.slots_admin import Attendee, book_for, list_slots, mark_attendance, slot_attendees
 
@@ -111,10 +112,16 @@ def walk_in(
     who: Annotated[Visit, Depends(checked_visit)],
     person: Annotated[str, Form()],
     back: Annotated[str, Form()] = "/today",
+    code: Annotated[str, Form()] = "",
 ) -> Response:
-    """Book a seat for someone found by booklet number, phone or first name (one match)."""
+    """Book a seat for someone found by booklet number, phone or first name (one match), or
+    for a walk-in the advisor may not act on yet: booklet number and its code (storage.access)."""
 
     def work(session: Session) -> None:
+        if code.strip():
+            proof = BookletProof(number=person.strip(), code=code.strip())
+            book_for(session, staff=who.staff, slot_id=slot_id, proof=proof, now=who.now)
+            return
         hits = find_people(session, staff=who.staff, text=person)
         if len(hits) != 1:
             key = "walkin.none" if not hits else "walkin.many"

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from bot.staff_api.auth import Staff
 from bot.staff_api.models import LinkOut
-from bot.staff_api.plumbing import RecordId, act, bot_username, now
+from bot.staff_api.plumbing import RecordId, act, bot_username, now, settings_of
 from storage.beneficiaries_admin import (
     beneficiary_file,
     change_phone,
@@ -35,6 +35,11 @@ __all__ = [
 ]
 
 router = APIRouter()
+
+
+def regions(request: Request) -> frozenset[str]:
+    """Where phones may be registered (PASSNUM_SMS_ALLOWED_REGIONS)."""
+    return settings_of(request).sms_regions
 
 
 class BeneficiaryIn(BaseModel):
@@ -84,7 +89,11 @@ def register(body: BeneficiaryIn, request: Request, staff: Staff) -> Beneficiary
     return act(
         request,
         staff,
-        lambda s: _person_out(register_beneficiary(s, staff=staff, **body.model_dump(), now=now())),
+        lambda s: _person_out(
+            register_beneficiary(
+                s, staff=staff, **body.model_dump(), now=now(), sms_regions=regions(request)
+            )
+        ),
     )
 
 
@@ -113,7 +122,14 @@ def new_phone(
         request,
         staff,
         lambda s: _person_out(
-            change_phone(s, staff=staff, beneficiary_id=beneficiary_id, phone=body.phone, now=now())
+            change_phone(
+                s,
+                staff=staff,
+                beneficiary_id=beneficiary_id,
+                phone=body.phone,
+                now=now(),
+                sms_regions=regions(request),
+            )
         ),
     )
 

@@ -135,6 +135,7 @@ def answer_help(request_id: RecordId, body: AnswerIn, request: Request, staff: S
         row = answer_help_request(
             session, staff=staff, request_id=request_id, text=body.text, now=now()
         )
+        assert row.answered_at is not None  # answer_help_request just set it
         return AnswerOut(id=request_id, answer=row.answer or "", answered_at=row.answered_at)
 
     return act(request, staff, work)

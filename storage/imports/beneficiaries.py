@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +33,7 @@ from storage.imports.running import apply_changes, fetch_in, mark_seen, run_rows
 from storage.models import Beneficiary, Booklet, Voucher, VoucherStatus
 from storage.opt_outs import honour_address_opt_outs
 from storage.phone_notices import tell_old_phone
-from storage.phones import mask_phone
+from storage.phones import DEFAULT_SMS_REGIONS, mask_phone
 
 __all__ = ["import_beneficiaries"]
 
@@ -45,6 +45,7 @@ def import_beneficiaries(
     *,
     now: datetime | None = None,
     resolver: PlaceResolver | None = None,
+    sms_regions: Iterable[str] = DEFAULT_SMS_REGIONS,
 ) -> ImportReport:
     """Upsert beneficiaries, booklets and vouchers by `booklet_number` (SPEC section 5).
 
@@ -56,13 +57,14 @@ def import_beneficiaries(
     another person's row, an error. A changed phone is told on the old one
     (storage.phone_notices). A voucher left out of the file is marked expired, never deleted:
     bookings may point at it.
+    A phone we must not write to (storage.phones.sms_refusal against `sms_regions`) is a bad row.
     """
     try:
         rows = read_csv(path_or_lines, BENEFICIARY_COLUMNS)
     except RowProblem as problem:
         return header_error(problem)
     job = _BeneficiaryImport(
-        session, rows, resolver or default_resolver(), now or datetime.now(UTC)
+        session, rows, resolver or default_resolver(), now or datetime.now(UTC), sms_regions
     )
     report = run_rows(session, rows, job.handle, on_progress, after_batch=job.flush)
     honour_address_opt_outs(session, phones=phones(rows))  # STOP said before registration
@@ -74,9 +76,15 @@ class _BeneficiaryImport:
     in a few queries, and the new booklets waiting for their holder's id."""
 
     def __init__(
-        self, session: Session, rows: Sequence[CsvRow], resolver: PlaceResolver, now: datetime
+        self,
+        session: Session,
+        rows: Sequence[CsvRow],
+        resolver: PlaceResolver,
+        now: datetime,
+        sms_regions: Iterable[str],
     ) -> None:
         self.session, self.resolver, self.now = session, resolver, now
+        self.sms_regions = frozenset(sms_regions)
         numbers = [row.get("booklet_number") for row in rows]
         self.booklets = {b.number: b for b in fetch_in(session, Booklet, Booklet.number, numbers)}
         holders = fetch_in(
@@ -95,7 +103,7 @@ class _BeneficiaryImport:
         self.seen: dict[str, int] = {}
 
     def handle(self, row: CsvRow) -> Outcome:
-        data = booklet_row(row, self.resolver)
+        data = booklet_row(row, self.resolver, self.sms_regions)
         mark_seen(self.seen, data.number, row)
         for code in data.codes:
             owner = self.code_owner.get(code, data.number)

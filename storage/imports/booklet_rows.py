@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
@@ -15,7 +15,7 @@ from storage.imports.cells import day, integer, limited
 from storage.imports.csv_reading import CsvRow, RowProblem
 from storage.imports.running import fetch_in
 from storage.models import Booklet, Voucher
-from storage.phones import InvalidPhone, normalize_phone
+from storage.phones import DEFAULT_SMS_REGIONS, InvalidPhone, normalize_phone, sendable_phone
 
 __all__ = [
     "BENEFICIARY_COLUMNS",
@@ -50,11 +50,13 @@ class BookletRow:
     codes: tuple[str, ...]
 
 
-def booklet_row(row: CsvRow, resolver: PlaceResolver) -> BookletRow:
+def booklet_row(
+    row: CsvRow, resolver: PlaceResolver, sms_regions: Iterable[str] = DEFAULT_SMS_REGIONS
+) -> BookletRow:
     """The row's values, each checked; RowProblem on the first bad one."""
     number = limited(row.required("booklet_number"), "booklet_number", 32)
     try:
-        phone = normalize_phone(row.required("phone"))
+        phone = sendable_phone(row.required("phone"), sms_regions)
     except InvalidPhone as exc:
         raise RowProblem(f"phone: {exc}") from None
     count = integer(row.required("vouchers"), "vouchers", 1, MAX_VOUCHERS)

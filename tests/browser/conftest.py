@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,11 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from bot.fake_servers import FakeTelegram, FakeTwilio
+from storage.db import create_db_engine, unit_of_work
+from storage.staff import create_staff
 
 AUTH_TOKEN = "browser-test-auth-token-0123456789"
-BOOTSTRAP = "browser-test-bootstrap-token"
+BOOTSTRAP = "browser-bootstrap-Qm8Lz3Vx7Kp2Rw9Tn4Hj6Bd"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -98,14 +100,16 @@ class Console:
         return len(self.twilio.sids)
 
     def new_admin(self, name: str) -> str:
-        """A second admin, created through the staff API with the bootstrap token."""
-        answer = httpx.post(
-            self.url + "/staff/members",
-            json={"name": name, "role": "admin"},
-            headers={"Authorization": f"Bearer {BOOTSTRAP}"},
-        )
-        assert answer.status_code == 201, answer.text
-        return str(answer.json()["token"])
+        """A second, established admin: an account a month old, so the two-person rule lets
+        them approve what the demo coordinator composed (docs/security.md)."""
+        engine = create_db_engine(self.database_url)
+        with unit_of_work(engine) as session:
+            _member, token = create_staff(
+                session, name=name, role="admin", place_ids=[], now=now_utc() - timedelta(days=30)
+            )
+            session.commit()
+        engine.dispose()
+        return token
 
 
 @pytest.fixture

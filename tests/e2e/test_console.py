@@ -4,11 +4,22 @@ page answering with the staff API's rules (the browser journeys are in test_cons
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from storage.db import unit_of_work
+from storage.models import Booking, Booklet
+from tests import factories
 from tests.e2e.conftest import STAFF_TOKEN, LiveApp
+from tests.staff.helpers import new_staff
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -111,3 +122,28 @@ def test_english_is_available(live_app: LiveApp) -> None:
     client = sign_in(live_app)
     client.cookies.set("passnum_lang", client.get("/lang/en?back=/today").cookies["passnum_lang"])
     assert "Today&#39;s sessions" in client.get("/today").text
+
+
+def test_an_advisor_books_a_walk_in_only_with_the_booklet_code(live_app: LiveApp) -> None:
+    """The console applies storage.access like the API: a person the advisor does not follow
+    is not found by name or number, and is booked once the booklet's code is given."""
+    with unit_of_work(live_app.engine) as session:  # type: ignore[arg-type]
+        place = factories.place(session)
+        slot = factories.slot(
+            session, place_id=place.id or 0, starts_at=now_utc() + timedelta(days=2)
+        )
+        person = factories.beneficiary(session)
+        number = session.scalar(select(Booklet.number).where(Booklet.beneficiary_id == person.id))
+        session.commit()
+    _, token = new_staff(live_app.engine, "Conseillère", places=[place.id or 0], at=now_utc())  # type: ignore[arg-type]
+    client = sign_in(live_app, token)
+    form = {"person": number, "back": "/today", "csrf": csrf_of(client)}
+    unknown = client.post(f"/slots/{slot.id}/walk-in", data=form)
+    assert unknown.status_code == 422 and "Personne ne correspond" in unknown.text
+    wrong = client.post(f"/slots/{slot.id}/walk-in", data={**form, "code": "0000"})
+    assert wrong.status_code == 404
+    booked = client.post(f"/slots/{slot.id}/walk-in", data={**form, "code": "1234"})
+    assert booked.status_code == 303, booked.text
+    with unit_of_work(live_app.engine) as session:  # type: ignore[arg-type]
+        seats = session.scalars(select(Booking.beneficiary_id).where(Booking.slot_id == slot.id))
+        assert list(seats) == [person.id]

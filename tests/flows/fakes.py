@@ -10,6 +10,7 @@ import math
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
@@ -31,6 +32,7 @@ from flows.types import (
     SlotView,
     TopicView,
 )
+from storage.geo import PlaceResolver, default_resolver
 
 PARIS = ZoneInfo("Europe/Paris")
 SEARCH_RADIUS_KM = 15.0
@@ -133,6 +135,11 @@ TOPICS = [
     TopicView("visio", {"fr": "Appels vidéo", "en": "Video calls"}),
     TopicView("emploi", {"fr": "Chercher un emploi", "en": "Job search"}),
 ]
+
+
+@cache
+def _real_resolver() -> PlaceResolver:
+    return default_resolver()
 
 
 def _plain(text: str) -> str:
@@ -247,7 +254,9 @@ class FakeDirectory:
         if key in POINTS:
             return POINTS[key]
         found = process.extractOne(key, list(POINTS), scorer=fuzz.ratio, score_cutoff=85)
-        return POINTS[found[0]] if found else []
+        if found:
+            return POINTS[found[0]]
+        return _real_resolver().resolve(text)  # the product's own: "st martin", "smh", "38 000"
 
     def _view(
         self, slot: Slot, latitude: float | None = None, longitude: float | None = None

@@ -96,7 +96,10 @@ FOOTERS["bookings.list"] = "bookings.footer"
 
 
 def _checked(key: str) -> bool:
-    return not key.startswith("fmt.") and not key.endswith(".telegram")
+    """SMS texts: not the formats, nor the Telegram and spoken (voice) wordings."""
+    if key.startswith(("fmt.", "voice.")):
+        return False
+    return not key.endswith((".telegram", ".voice"))
 
 
 def test_french_first_and_english_present() -> None:
@@ -125,6 +128,9 @@ def test_placeholders_are_known(language: str) -> None:
         "hour12",
         "minute",
         "ampm",
+        "minutes",  # voice: "14 heures 5"
+        "metres",
+        "km",
     }
     for key, template in CATALOGS[language].items():
         fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
@@ -145,9 +151,12 @@ def test_every_template_fits_an_sms(language: str) -> None:
         assert gsm7_length(text) <= budget and is_gsm7(text), (key, text)
 
 
+@pytest.mark.parametrize("find", ["menu.find", "menu.find_place"])
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_main_menu_fits_one_sms(language: str) -> None:
+def test_main_menu_fits_one_sms(language: str, find: str) -> None:
+    """Also when it asks for the commune (a person whose commune we do not know)."""
     writer = _Writer(CATALOGS, language, PARIS, "sms")
-    reply = Reply("menu.intro", {"first_name": WORST["first_name"], "_footer": "menu.footer"}, MENU)
+    menu = tuple(Choice(c.number, find if c.key == "menu.find" else c.key) for c in MENU)
+    reply = Reply("menu.intro", {"first_name": WORST["first_name"], "_footer": "menu.footer"}, menu)
     text, _ = sms_text(reply, writer)
     assert gsm7_length(text) <= SMS_BUDGET, text

@@ -26,14 +26,17 @@ def _segments(session: Session, text: str) -> list[int]:
 
 
 @pytest.mark.parametrize(
-    "journey",
+    ("who", "journey"),
     [
-        ["bonjour", "2", "1", "oui"],  # a person whose commune is known
-        ["je veux un atelier a fontaine", "1", "oui"],  # the whole request in one SMS
+        (11, ["bonjour", "2", "1", "oui"]),  # a person whose commune is known
+        (7, ["bonjour", "grenoble", "1", "oui"]),  # unknown: the menu asks for the commune
+        (8, ["hello", "grenoble", "1", "yes"]),  # the same in English
+        (11, ["je veux un atelier a fontaine", "1", "oui"]),  # the whole request in one SMS
+        (7, ["je veux un atelier a fontaine", "1", "oui"]),
     ],
 )
-def test_canonical_booking_costs_at_most_four_segments(journey: list[str]) -> None:
-    session = Session(beneficiary=11)
+def test_canonical_booking_costs_at_most_four_segments(who: int, journey: list[str]) -> None:
+    session = Session(beneficiary=who)
     costs = [_segments(session, text) for text in journey]
     assert "ReserveSeat" not in session.state  # booked through the effects, not the state
     assert json.loads(session.state)["step"] == "menu"
@@ -67,3 +70,11 @@ def test_a_state_missing_its_data_restarts_with_an_apology(state: dict[str, obje
     state = {**state, "at": session.now.isoformat()}
     result = handle(state, Text("1"), session.ctx())
     assert result.replies[0].key == "error.restart"
+
+
+@pytest.mark.parametrize(("who", "label"), [(7, "menu.find_place"), (11, "menu.find")])
+def test_the_menu_asks_for_the_commune_when_it_is_unknown(who: int, label: str) -> None:
+    """The journey above names the commune at the menu because the menu says to."""
+    session = Session(beneficiary=who)
+    step = handle(None, Text("bonjour"), session.ctx())
+    assert step.replies[0].choices[1].key == label

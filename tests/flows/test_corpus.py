@@ -91,7 +91,7 @@ def test_the_corpus_is_understood() -> None:
         if c.actual != c.expected
     ]
     understood = sum(c.actual == c.expected for c in cases) / len(cases)
-    print("\n".join([*report, f"all {understood:.1%} of {len(cases)}"]))
+    print("\n".join([*report, f"all {understood:.1%} of {len(cases)}", *missed]))
     assert understood >= MIN_UNDERSTOOD, "\n".join([*report, *missed])
 
 

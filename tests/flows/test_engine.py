@@ -159,3 +159,12 @@ def test_idle_time_is_a_setting() -> None:
         type(ctx)(ctx.now, ctx.channel, ctx.address, ctx.beneficiary, ctx.directory, short),
     )
     assert step.replies[0].key == "balance.summary"
+
+
+def test_an_unknown_sender_keeps_english_when_sending_a_number() -> None:
+    """ "hello", then "le 2" or a booklet number: still answered in English."""
+    session = Session(beneficiary=None)
+    for text in ("hello", "le 2", "PN-0008"):
+        step = handle(json.loads(session.state), Text(text), session.ctx())
+        session.state = json.dumps(step.state)
+        assert step.state["language"] == "en", text

@@ -154,3 +154,11 @@ def test_hard_cut_as_last_resort() -> None:
     catalogs = {"fr": {"long": "x" * 400}}
     (sms,) = render_sms([Reply("long")], catalogs, "fr", PARIS)
     assert gsm7_length(sms) <= 160 and sms.endswith("...")
+
+
+def test_the_bookings_footer_counts_only_the_bookings() -> None:
+    """ "Pour en annuler un, répondez 1." — not 2, which takes the search up again."""
+    choices = (Choice(1, "bookings.item", {}), Choice(2, "resume.choice"))
+    params = {"_footer": "bookings.footer", "_footer_items": 1}
+    text = _sms("bookings.list", params, choices=choices)
+    assert "Pour en annuler un, répondez 1.\n" in text

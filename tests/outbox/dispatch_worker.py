@@ -2,7 +2,10 @@
 then exits. Its clock is wall time mapped onto a fixed allowed weekday morning, so the test
 runs the same on a Sunday night, and restarted workers share the same timeline.
 
-    python -m tests.outbox.dispatch_worker DB_URL GATEWAY_URL EPOCH CLAIM_SECONDS RATE
+    python -m tests.outbox.dispatch_worker DB_URL GATEWAY_URL EPOCH CLAIM_SECONDS RATE [twilio]
+
+With `twilio`, GATEWAY_URL is a FakeTwilio and the worker sends through the real Twilio provider
+with the production batch size and concurrency.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from zoneinfo import ZoneInfo
 from bot.dispatcher import DispatchConfig, Dispatcher
 from bot.fake_provider import LoopbackProvider
 from bot.pacing import PacingConfig
+from bot.twilio_sms import TwilioSmsProvider
 from config import Settings
 from storage import outbox
 from storage.db import create_db_engine, unit_of_work
@@ -29,16 +33,26 @@ def _pending(engine) -> int:  # type: ignore[no-untyped-def]
     return counts.get("queued", 0) + counts.get("sending", 0)
 
 
-async def main(url: str, gateway: str, epoch: float, claim_seconds: float, rate: float) -> None:
+async def main(
+    url: str, gateway: str, epoch: float, claim_seconds: float, rate: float, kind: str = "loopback"
+) -> None:
     engine = create_db_engine(url)
-    config = DispatchConfig(
-        batch_size=50,
-        concurrency=10,
-        claim_for=timedelta(seconds=claim_seconds),
-        pacing=PacingConfig(rate or None, None, None),
-    )
-    provider = LoopbackProvider("sms", gateway, timeout=5.0)
+    pacing = PacingConfig(rate or None, None, None)
+    claim_for = timedelta(seconds=claim_seconds)
+    config = DispatchConfig(batch_size=50, concurrency=10, claim_for=claim_for, pacing=pacing)
     settings = Settings(_env_file=None, sms_daily_cap=10**9)  # type: ignore[call-arg]
+    provider: LoopbackProvider | TwilioSmsProvider = LoopbackProvider("sms", gateway, timeout=5.0)
+    if kind == "twilio":
+        config = DispatchConfig(claim_for=claim_for, pacing=pacing)
+        settings = Settings(
+            _env_file=None,
+            sms_daily_cap=10**9,
+            twilio_api_base=gateway,  # type: ignore[call-arg]
+            twilio_account_sid="AC" + "0" * 32,
+            twilio_auth_token="t" * 32,
+            twilio_from="+33700000000",
+        )
+        provider = TwilioSmsProvider(settings)
     dispatcher = Dispatcher(
         engine,
         {"sms": provider},
@@ -49,10 +63,11 @@ async def main(url: str, gateway: str, epoch: float, claim_seconds: float, rate:
     while _pending(engine):
         await dispatcher.dispatch_due()
         await asyncio.sleep(0.1)
-    await provider.aclose()
+    if isinstance(provider, LoopbackProvider):
+        await provider.aclose()
     engine.dispose()
 
 
 if __name__ == "__main__":
     url, gateway, epoch, claim, rate = sys.argv[1:6]
-    asyncio.run(main(url, gateway, float(epoch), float(claim), float(rate)))
+    asyncio.run(main(url, gateway, float(epoch), float(claim), float(rate), *sys.argv[6:7]))

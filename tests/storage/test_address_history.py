@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -55,20 +56,27 @@ def test_migration_fills_history_and_renames_audit_actors(database_url: str) -> 
     config = alembic_config(database_url)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0004")
+        command.downgrade(config, _before("0010"))
     with Session(engine) as session:
-        person = factories.beneficiary(session, phone=FIRST)
+        # plain SQL: the models describe the head schema, not this older one
+        pid = session.execute(
+            text(
+                "INSERT INTO beneficiary (first_name, phone, language, reminders_enabled,"
+                " opted_out, telegram_unreachable, created_at)"
+                " VALUES ('Lina', :phone, 'fr', true, false, false, :at) RETURNING id"
+            ),
+            {"phone": FIRST, "at": NOW},
+        ).scalar_one()
         session.execute(
             text(
                 "INSERT INTO auditentry (actor, action, record, at) VALUES "
-                f"('sms:{FIRST}', 'link_address', 'beneficiary:{person.id}', :at), "
+                f"('sms:{FIRST}', 'link_address', 'beneficiary:{pid}', :at), "
                 "('telegram:4242', 'refused.not_staff', NULL, :at), "
                 "('staff:1:Nadia', 'refused.forbidden', 'telegram:4242', :at)"
             ),
             {"at": NOW},
         )
         session.commit()
-        pid = int(person.id)  # type: ignore[arg-type]
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
@@ -99,3 +107,10 @@ def test_an_old_number_now_someone_elses_is_not_in_the_export_and_keeps_its_stop
         erase_beneficiary(session, beneficiary_id=fid, actor="test", now=NOW)
         session.commit()
         assert address_opted_out(session, address=FIRST)  # B's STOP stays
+
+
+def _before(revision: str) -> str:
+    """The revision a migration follows (the chain may grow after it)."""
+    down = ScriptDirectory.from_config(alembic_config()).get_revision(revision).down_revision
+    assert isinstance(down, str)
+    return down

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from storage.phones import InvalidPhone, display_phone, is_french, mask_phone, normalize_phone
+from storage.phones import (
+    InvalidPhone,
+    UnsendablePhone,
+    display_phone,
+    is_french,
+    mask_phone,
+    normalize_phone,
+    sendable_phone,
+    sms_refusal,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +81,30 @@ def test_display_phone() -> None:
     assert display_phone("04.65.71.01.01") == "04 65 71 01 01"
     assert display_phone("+44 7911 123456") == "+44 7911 123456"
     assert display_phone("poste 12") == "poste 12"
+
+
+@pytest.mark.parametrize(
+    ("number", "refusal"),
+    [
+        ("+33899123456", "premium-rate"),  # 089x: Audiotel
+        ("+19005551234", "premium-rate"),
+        ("+2250701020304", "region CI"),
+        ("+447400123456", "region GB"),
+        ("+33612345678", None),
+        ("+33476000000", None),
+        ("+262692123456", None),  # La Réunion
+        ("+590690123456", None),  # Guadeloupe
+    ],
+)
+def test_sms_refusal(number: str, refusal: str | None) -> None:
+    found = sms_refusal(number)
+    assert found is None if refusal is None else refusal in (found or "")
+
+
+def test_sendable_phone_follows_the_allowed_regions() -> None:
+    assert sendable_phone("06 12 34 56 78") == "+33612345678"
+    assert sendable_phone("+44 7400 123456", ["FR", "GB"]) == "+447400123456"
+    with pytest.raises(UnsendablePhone, match="region RE"):
+        sendable_phone("+262 692 12 34 56", ["FR"])
+    with pytest.raises(InvalidPhone):
+        sendable_phone("08 99 12 34 56", ["FR"])

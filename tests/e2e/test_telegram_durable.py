@@ -1,0 +1,111 @@
+"""Telegram does not resend an update it got a 200 for: every acknowledged update is stored
+first and answered exactly once, through a SIGKILL of `passnum serve`, a database outage
+(the webhook answers 503 so that Telegram retries) and, in polling mode, without confirming
+an update that could not be stored."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from bot.fake_servers import FakeTelegram
+from tests.e2e.telegram_process import (
+    SECRET_HEADER,
+    WEBHOOK,
+    Outage,
+    serve,
+    stop,
+    telegram_env,
+    wait_for,
+)
+from tests.e2e.test_channels import _telegram_message
+
+UPDATES = 30
+
+
+def _answers(telegram: FakeTelegram) -> Counter[int]:
+    return Counter(int(call["chat_id"]) for call in telegram.calls("sendMessage"))
+
+
+def _post(url: str, update_id: int, chat_id: int, timeout: float = 60) -> int:
+    update = _telegram_message(update_id, chat_id, text="/start")
+    try:
+        answer = httpx.post(url + WEBHOOK, json=update, headers=SECRET_HEADER, timeout=timeout)
+        return answer.status_code
+    except httpx.HTTPError:
+        return 0  # no answer: Telegram would send it again
+
+
+def test_sigkill_after_the_200s_loses_and_repeats_nothing(database_url: str) -> None:
+    with FakeTelegram() as telegram:
+        env = telegram_env(database_url, telegram)
+        process, url = serve(env)
+        chats = [8000 + n for n in range(UPDATES)]
+        try:
+            with ThreadPoolExecutor(max_workers=6) as pool:
+                statuses = list(pool.map(lambda n: _post(url, 1000 + n, chats[n]), range(UPDATES)))
+        finally:
+            process.kill()  # SIGKILL right after the last answer
+            process.wait()
+        acknowledged = [chat for chat, status in zip(chats, statuses, strict=True) if status == 200]
+        assert len(acknowledged) == UPDATES
+        assert len(_answers(telegram)) < UPDATES, "the kill came before all were answered"
+        process, url = serve(env)
+        try:
+            wait_for(lambda: set(acknowledged) <= set(_answers(telegram)), timeout=120)
+            time.sleep(2)  # time for a second answer, if one were coming
+        finally:
+            stop(process)
+    answers = _answers(telegram)
+    assert {chat: answers[chat] for chat in acknowledged} == dict.fromkeys(acknowledged, 1)
+
+
+def test_database_down_the_webhook_answers_503_then_the_retry_is_answered(
+    database_url: str,
+) -> None:
+    outage = Outage(database_url)
+    with FakeTelegram() as telegram:
+        process, url = serve(telegram_env(outage.server_url, telegram))
+        try:
+            outage.begin()
+            # SQLite: the store waits out the busy timeout behind the scheduler's jobs
+            down = [_post(url, 2000 + n, 8100 + n, 45) for n in range(1 if outage.sqlite else 5)]
+            assert 200 not in down, down
+            assert any(status >= 500 for status in down), down
+            outage.end()
+            again = [_post(url, 2000 + n, 8100 + n) for n in range(len(down))]  # Telegram retries
+            assert again == [200] * len(down)
+            wanted = {8100 + n for n in range(len(down))}
+            wait_for(lambda: wanted <= set(_answers(telegram)))
+            time.sleep(1)
+        finally:
+            stop(process)
+            outage.close()
+    answers = _answers(telegram)
+    assert all(answers[chat] == 1 for chat in wanted)
+
+
+def test_polling_confirms_no_offset_past_an_unstored_update(database_url: str) -> None:
+    outage = Outage(database_url)
+    with FakeTelegram() as telegram:
+        process, _url = serve(telegram_env(outage.server_url, telegram, webhook=False))
+        try:
+            wait_for(lambda: telegram.calls("getUpdates"))
+            outage.begin()
+            with telegram.lock:
+                telegram.pending_updates.append(_telegram_message(3000, 8200, text="/start"))
+            polls = len(telegram.calls("getUpdates"))
+            wait_for(lambda: len(telegram.calls("getUpdates")) >= polls + 2, timeout=60)
+            assert telegram.confirmed_offset <= 3000, "confirmed while the database was down"
+            assert 8200 not in _answers(telegram)
+            outage.end()
+            wait_for(lambda: 8200 in _answers(telegram))
+            wait_for(lambda: telegram.confirmed_offset == 3001)
+            time.sleep(1)
+        finally:
+            stop(process)
+            outage.close()
+    assert _answers(telegram)[8200] == 1
