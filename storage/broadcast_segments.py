@@ -28,7 +28,7 @@ from storage.models import (
     Voucher,
     VoucherStatus,
 )
-from storage.reminder_texts import PERSON_COLUMNS, Person, choose_address
+from storage.reminder_texts import chosen_address_sql, chosen_channel_sql
 from storage.staff import StaffIdentity, StaffRefused, require_place
 
 __all__ = ["Segment", "check_segment", "parse_segment", "recipients", "segment_place"]
@@ -133,19 +133,15 @@ def recipients(
     session: Session, *, segment: Segment, language: str | None, now: datetime
 ) -> list[tuple[int, str, str]]:
     """(beneficiary id, channel, address) of everyone in the segment who can be written to."""
-    query = select(*PERSON_COLUMNS).where(
+    channel = chosen_channel_sql()  # storage.reminder_texts.choose_address, in SQL
+    address = chosen_address_sql(channel)
+    query = select(Beneficiary.id, channel, address).where(
         _member_condition(session, segment, now),
         Beneficiary.opted_out.is_(False),
         Beneficiary.erased_at.is_(None),
+        channel.is_not(None),
+        ~exists().where(AddressOptOut.address == address),  # that number or chat said STOP
     )
     if language:
         query = query.where(Beneficiary.language == language)
-    # The whole table: it holds the few who said STOP, and an IN list of 100,000 recipients
-    # would exceed SQLite's bound-parameter limit.
-    stopped = set(session.scalars(select(AddressOptOut.address)))
-    found = []
-    for row in session.execute(query):
-        target = choose_address(Person(*row))
-        if target is not None and target[1] not in stopped:
-            found.append((row[0], *target))
-    return found
+    return [(row[0], row[1], row[2]) for row in session.execute(query)]

@@ -16,18 +16,21 @@ Rules (see bot.quiet_hours for the sending calendar passed in as `calendar`):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from storage.directory import DEFAULT_HELP
-from storage.models import Beneficiary, Booking, BookingStatus, Place, Slot
 from storage.reminder_followups import expiry_rows, no_show_rows
-from storage.reminder_queries import cancel_stale, not_in_outbox, outbox_key, reachable
-from storage.reminder_texts import PERSON_COLUMNS, Person, Render, enqueue_rows, reminder_row
+from storage.reminder_queries import cancel_stale
+from storage.reminder_slots import SlotPlan, SlotText, booked_slots, queue_slot_reminders
+from storage.reminder_texts import Person, Render, enqueue_rows, reminder_row
+
+Schedule = Callable[[datetime], "tuple[datetime, datetime, datetime] | None"]
+"""When a slot's reminder goes: (booked by, send at, not after), or None when it is too late."""
 
 __all__ = ["Calendar", "PlanReport", "Planner"]
 
@@ -72,12 +75,8 @@ class Planner:
 
     def plan(self, session: Session) -> PlanReport:
         report = PlanReport(cancelled=cancel_stale(session, now=self.now))
-        report.j1 = enqueue_rows(
-            session, map(self._j1, self._bookings(session, "j1:booking:")), now=self.now
-        )
-        report.h2 = enqueue_rows(
-            session, map(self._h2, self._bookings(session, "h2:booking:")), now=self.now
-        )
+        report.j1 = self._slot_reminders(session, "j1:booking:", "reminder.day_before", self._j1)
+        report.h2 = self._slot_reminders(session, "h2:booking:", "reminder.two_hours", self._h2)
         report.expiry = enqueue_rows(session, expiry_rows(self, session), now=self.now)
         report.noshow = enqueue_rows(session, no_show_rows(self, session), now=self.now)
         return report
@@ -108,71 +107,50 @@ class Planner:
             voice=self.voice_calls,
         )
 
-    def _bookings(self, session: Session, prefix: str) -> list[Any]:
-        query = (
-            select(
-                Booking.id,
-                Booking.created_at,
-                Slot.starts_at,
-                Place.name,
-                Place.address,
-                Place.commune,
-                Place.phone,
-                *PERSON_COLUMNS,
+    def _slot_reminders(self, session: Session, prefix: str, key: str, schedule: Schedule) -> int:
+        """Queue one kind of slot reminder; times and texts are computed once per slot."""
+        until = self.now + self.horizon
+        times: dict[int, tuple[datetime, datetime, datetime] | None] = {}
+        texts = []
+        voice = self.voice_calls
+        for slot in booked_slots(session, prefix=prefix, now=self.now, until=until, voice=voice):
+            if slot.slot_id not in times:
+                times[slot.slot_id] = schedule(slot.starts_at)
+            when = times[slot.slot_id]
+            one_way = slot.channel == "sms" and not self.two_way
+            rendered = when and self.render(
+                slot.channel, slot.language, f"{key}_one_way" if one_way else key, _params(slot)
             )
-            .join(Slot, Slot.id == Booking.slot_id)
-            .join(Place, Place.id == Slot.place_id)  # type: ignore[arg-type]
-            .join(Beneficiary, Beneficiary.id == Booking.beneficiary_id)  # type: ignore[arg-type]
-            .where(
-                Booking.status == BookingStatus.BOOKED.value,
-                Slot.cancelled.is_(False),  # type: ignore[attr-defined]
-                Slot.starts_at > self.now,
-                Slot.starts_at <= self.now + self.horizon,  # type: ignore[operator]
-                reachable(),
-                not_in_outbox(outbox_key(prefix, Booking.id)),
-            )
+            if when and rendered:
+                texts.append(SlotText(slot.slot_id, slot.channel, slot.language, *rendered, *when))
+        return queue_slot_reminders(
+            session, prefix=prefix, texts=texts, now=self.now, until=until, voice=voice
         )
-        return list(session.execute(query).all())
 
-    def _slot_params(self, row: Any) -> dict[str, Any]:
-        return {
-            "starts_at": row[2],
-            "starts_time": row[2],
-            "place": row[3],
-            "address": row[4],
-            "commune": row[5],
-            "phone": row[6] or DEFAULT_HELP.phone,
-        }
-
-    def _j1(self, row: Any) -> dict[str, Any] | None:
-        slot_day = row[2].astimezone(self.tz).date()
+    def _j1(self, starts_at: datetime) -> tuple[datetime, datetime, datetime] | None:
+        """(booked by, send at, not after) of the day-before reminder, None when too late."""
+        slot_day = starts_at.astimezone(self.tz).date()
         due = self.local_at(
             self.calendar.previous_open_day(slot_day - timedelta(days=1)), self.j1_at
         )
         send_at = self.calendar.next_allowed(max(due, self.now))
         not_after = self.local_at(slot_day, time(0))
-        if row[1] > due or send_at >= not_after:
-            return None
-        return self.row(
-            Person(*row[7:]),
-            "reminder.day_before",
-            self._slot_params(row),
-            f"j1:booking:{row[0]}",
-            send_at,
-            not_after,
-        )
+        return None if send_at >= not_after else (due, send_at, not_after)
 
-    def _h2(self, row: Any) -> dict[str, Any] | None:
-        due = row[2] - H2_BEFORE
+    def _h2(self, starts_at: datetime) -> tuple[datetime, datetime, datetime] | None:
+        """(booked by, send at, not after) of the two-hours reminder, None when too late."""
+        due = starts_at - H2_BEFORE
         send_at = self.calendar.next_allowed(max(due, self.now))
-        not_after = row[2] - H2_LATEST
-        if row[1] > due or send_at > not_after:
-            return None
-        return self.row(
-            Person(*row[7:]),
-            "reminder.two_hours",
-            self._slot_params(row),
-            f"h2:booking:{row[0]}",
-            send_at,
-            not_after,
-        )
+        not_after = starts_at - H2_LATEST
+        return None if send_at > not_after else (due, send_at, not_after)
+
+
+def _params(slot: SlotPlan) -> dict[str, Any]:
+    return {
+        "starts_at": slot.starts_at,
+        "starts_time": slot.starts_at,
+        "place": slot.place,
+        "address": slot.address,
+        "commune": slot.commune,
+        "phone": slot.phone or DEFAULT_HELP.phone,
+    }

@@ -17,6 +17,7 @@ from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import String, and_, case, cast, literal
 from sqlmodel import Session
 
 from storage.models import Beneficiary
@@ -28,6 +29,8 @@ __all__ = [
     "Render",
     "catalog_renderer",
     "choose_address",
+    "chosen_address_sql",
+    "chosen_channel_sql",
     "enqueue_rows",
     "reminder_row",
 ]
@@ -79,6 +82,30 @@ def choose_address(person: Person, *, voice: bool = False) -> tuple[str, str] | 
         if channel in addresses and addresses[channel]:
             return channel, addresses[channel]  # type: ignore[return-value]
     return None
+
+
+def chosen_channel_sql(*, voice: bool = False) -> Any:
+    """`choose_address`'s channel as SQL (NULL when the person has no usable address)."""
+    sms_ok = Beneficiary.phone.is_not(None) & (Beneficiary.phone != "")  # type: ignore[union-attr]
+    tg_ok = Beneficiary.telegram_chat_id.is_not(None) & Beneficiary.telegram_unreachable.is_(False)  # type: ignore[union-attr]
+    whens: list[Any] = []
+    if voice:
+        whens.append((and_(Beneficiary.preferred_channel == "voice", sms_ok), "voice"))
+    for chosen in (Beneficiary.preferred_channel, Beneficiary.last_channel):
+        whens += [
+            (and_(chosen == "sms", sms_ok), "sms"),
+            (and_(chosen == "telegram", tg_ok), "telegram"),
+        ]
+    whens += [(sms_ok, "sms"), (tg_ok, "telegram")]
+    return case(*whens, else_=None)
+
+
+def chosen_address_sql(channel: Any) -> Any:
+    """The address on `channel` (a `chosen_channel_sql()` expression) as SQL."""
+    return case(
+        (channel.in_(("sms", "voice")), Beneficiary.phone),
+        else_=literal("tg:") + cast(Beneficiary.telegram_chat_id, String),
+    )
 
 
 def reminder_row(
