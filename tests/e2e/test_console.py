@@ -3,15 +3,16 @@ page answering with the staff API's rules (the browser journeys are in test_cons
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from storage.db import unit_of_work
-from storage.models import Booking, Booklet
+from storage.models import AuditEntry, Beneficiary, Booking, Booklet
 from tests import factories
 from tests.e2e.conftest import STAFF_TOKEN, LiveApp
 from tests.staff.helpers import new_staff
@@ -147,3 +148,76 @@ def test_an_advisor_books_a_walk_in_only_with_the_booklet_code(live_app: LiveApp
     with unit_of_work(live_app.engine) as session:  # type: ignore[arg-type]
         seats = session.scalars(select(Booking.beneficiary_id).where(Booking.slot_id == slot.id))
         assert list(seats) == [person.id]
+
+
+def _demo_person_id(live_app: LiveApp) -> int:
+    with unit_of_work(live_app.engine) as session:  # type: ignore[arg-type]
+        found = session.scalar(select(Beneficiary.id).where(Beneficiary.phone == "+33612345678"))
+        return int(found or 0)
+
+
+def test_an_admin_exports_a_persons_data_as_a_json_download(live_app: LiveApp) -> None:
+    live_app.sms("MENU")
+    person = _demo_person_id(live_app)
+    client = sign_in(live_app)
+    page = client.get(f"/people/{person}")
+    assert f'action="/people/{person}/export"' in page.text
+    download = client.post(f"/people/{person}/export", data={"csrf": csrf_of(client)})
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("application/json")
+    assert "attachment" in download.headers["content-disposition"]
+    data = json.loads(download.text)
+    assert data["beneficiary"]["phone"] == "+33612345678"
+    assert data["messages_received"][0]["body"] == "MENU"
+    with unit_of_work(live_app.engine) as session:  # type: ignore[arg-type]
+        audited = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.record == f"beneficiary:{person}")
+        ).all()
+    assert "privacy_export" in audited
+
+
+def test_an_admin_erases_a_person_after_seeing_what_goes(live_app: LiveApp) -> None:
+    live_app.sms("MENU")
+    person = _demo_person_id(live_app)
+    client = sign_in(live_app)
+    confirm = client.get(f"/people/{person}/erase")
+    assert confirm.status_code == 200
+    assert "+33612345678" in confirm.text and "Aïcha" in confirm.text
+    assert "les messages reçus d&#39;elle : 1" in confirm.text
+    with unit_of_work(live_app.engine) as session:  # type: ignore[arg-type]
+        assert session.get(Beneficiary, person).erased_at is None  # type: ignore[union-attr]
+    no_csrf = client.post(f"/people/{person}/erase", data={})
+    assert no_csrf.status_code == 403
+    done = client.post(f"/people/{person}/erase", data={"csrf": csrf_of(client)})
+    assert done.status_code == 303 and done.headers["location"] == "/people?erased=1"
+    page = client.get(done.headers["location"])
+    assert "ont été effacées" in page.text
+    assert client.get(f"/people/{person}").status_code == 404  # nobody left to show
+    with unit_of_work(live_app.engine) as session:  # type: ignore[arg-type]
+        erased = session.get(Beneficiary, person)
+        assert erased is not None and erased.phone is None and erased.erased_at is not None
+
+
+def test_an_advisor_sees_no_privacy_buttons_and_is_refused(live_app: LiveApp) -> None:
+    person = _demo_person_id(live_app)
+    advisor, token = new_staff(live_app.engine, "Conseillère", places=[1], at=now_utc())  # type: ignore[arg-type]
+    with unit_of_work(live_app.engine) as session:  # type: ignore[arg-type]
+        session.execute(  # a person the advisor registered: theirs to see
+            update(Beneficiary).where(Beneficiary.id == person).values(registered_by=advisor)
+        )
+        session.commit()
+    client = sign_in(live_app, token)
+    page = client.get(f"/people/{person}")
+    assert page.status_code == 200, page.text
+    assert "/export" not in page.text and "/erase" not in page.text
+    csrf = csrf_of(client)
+    assert client.post(f"/people/{person}/export", data={"csrf": csrf}).status_code == 403
+    assert client.get(f"/people/{person}/erase").status_code == 403
+    assert client.post(f"/people/{person}/erase", data={"csrf": csrf}).status_code == 403
+    with unit_of_work(live_app.engine) as session:  # type: ignore[arg-type]
+        still = session.get(Beneficiary, person)
+        assert still is not None and still.phone == "+33612345678"
+        refusals = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action == "refused.forbidden")
+        ).all()
+    assert len(refusals) == 3
