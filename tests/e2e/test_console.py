@@ -221,3 +221,36 @@ def test_an_advisor_sees_no_privacy_buttons_and_is_refused(live_app: LiveApp) ->
             select(AuditEntry.action).where(AuditEntry.action == "refused.forbidden")
         ).all()
     assert len(refusals) == 3
+
+
+def test_try_the_assistant_on_a_call_says_what_the_voice_would(live_app: LiveApp) -> None:
+    """The voice renderer as `passnum chat --channel voice` plays it: the call starts, "#" says
+    the next choices without running anything, a key runs the menu."""
+    client = sign_in(live_app)
+    page = client.get("/try")
+    assert 'value="voice"' in page.text
+    csrf = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+    rung = client.post("/try", data={"csrf": csrf, "sender": "demo", "call": "1"})
+    assert rung.status_code == 200, rung.text
+    assert "Bonjour Aïcha. Que voulez-vous faire ?" in rung.text
+    assert "mots dits" in rung.text and "touche" in rung.text
+    turn = re.search(r'name="turn" value="([^"]+)"', rung.text).group(1)  # type: ignore[union-attr]
+    turn = turn.replace("&#34;", '"').replace("&quot;", '"').replace("&#39;", "'")
+    turn = turn.replace("&amp;", "&")
+    more = client.post(
+        "/try",
+        data={"csrf": csrf, "channel": "voice", "message": "#", "turn": turn, "page": "0"},
+    )
+    assert "Pour l&#39;aide, tapez 5." in more.text
+    balance = client.post("/try", data={"csrf": csrf, "channel": "voice", "message": "1"})
+    assert "Il vous reste" in balance.text
+
+
+def test_try_the_assistant_on_telegram_counts_characters_not_sms(live_app: LiveApp) -> None:
+    client = sign_in(live_app)
+    csrf = csrf_of(client, "/try")
+    answer = client.post("/try", data={"csrf": csrf, "channel": "telegram", "message": "MENU"})
+    assert answer.status_code == 200, answer.text
+    assert "caractères" in answer.text and "SMS</span>" not in answer.text
+    refused = client.post("/try", data={"csrf": csrf, "channel": "fax", "message": "MENU"})
+    assert refused.status_code == 422
