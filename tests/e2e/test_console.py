@@ -254,3 +254,28 @@ def test_try_the_assistant_on_telegram_counts_characters_not_sms(live_app: LiveA
     assert "caractères" in answer.text and "SMS</span>" not in answer.text
     refused = client.post("/try", data={"csrf": csrf, "channel": "fax", "message": "MENU"})
     assert refused.status_code == 422
+
+
+def test_the_composer_asks_for_a_preview_fragment_while_typing(live_app: LiveApp) -> None:
+    client = sign_in(live_app)
+    page = client.get("/broadcasts")
+    assert '<script src="/console-static/live-preview.js" defer></script>' in page.text
+    assert 'data-live-preview="/broadcasts/preview-fragment"' in page.text
+    assert "Voir l&#39;aperçu" in page.text  # the button without JavaScript stays
+    script = client.get("/console-static/live-preview.js")
+    assert script.status_code == 200 and "data-live-preview" in script.text
+    csrf = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+    form = {"csrf": csrf, "segment": "all", "message": "Atelier numérique, fête jeudi"}
+    fragment = client.post("/broadcasts/preview-fragment", data=form)
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text and 'data-testid="recipients"' in fragment.text
+    assert "Atelier numérique, fete jeudi" in fragment.text  # as the SMS will arrive (GSM-7)
+    assert 'name="csrf"' in fragment.text  # the confirm button works from the fragment
+    empty = client.post("/broadcasts/preview-fragment", data={**form, "message": " "})
+    assert empty.status_code == 200 and "recipients" not in empty.text
+    bad_time = client.post("/broadcasts/preview-fragment", data={**form, "send_at": "demain"})
+    assert bad_time.status_code == 200 and 'role="alert"' in bad_time.text
+    forged = client.post("/broadcasts/preview-fragment", data={**form, "csrf": "x" * 20})
+    assert forged.status_code == 403
+    without_js = client.post("/broadcasts/preview", data=form)
+    assert without_js.status_code == 200 and 'data-testid="recipients"' in without_js.text
