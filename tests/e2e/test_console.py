@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from storage.db import unit_of_work
-from storage.models import AuditEntry, Beneficiary, Booking, Booklet
+from storage.models import AuditEntry, Beneficiary, Booking, Booklet, Voucher
 from tests import factories
 from tests.e2e.conftest import STAFF_TOKEN, LiveApp
 from tests.staff.helpers import new_staff
@@ -279,3 +279,34 @@ def test_the_composer_asks_for_a_preview_fragment_while_typing(live_app: LiveApp
     assert forged.status_code == 403
     without_js = client.post("/broadcasts/preview", data=form)
     assert without_js.status_code == 200 and 'data-testid="recipients"' in without_js.text
+
+
+def test_statistics_show_bookings_and_attendance_per_week(live_app: LiveApp) -> None:
+    with unit_of_work(live_app.engine) as session:  # type: ignore[arg-type]
+        place = factories.place(session)
+        slot = factories.slot(session, place_id=place.id or 0, starts_at=now_utc())
+        person = factories.beneficiary(session)
+        voucher = session.scalar(
+            select(Voucher.id).join(Booklet).where(Booklet.beneficiary_id == person.id)
+        )
+        session.add(
+            Booking(
+                slot_id=slot.id or 0,
+                beneficiary_id=person.id or 0,
+                voucher_id=voucher or 0,
+                status="attended",
+                created_at=now_utc(),
+                updated_at=now_utc(),
+            )
+        )
+        session.commit()
+    client = sign_in(live_app)
+    page = client.get("/stats")
+    assert "Réservations et présences par semaine" in page.text
+    monday = now_utc().date() - timedelta(days=now_utc().weekday())
+    table = page.text.split('data-testid="weeks-table"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + 16  # the heading, then sixteen weeks
+    this_week = table.split(f"semaine du {monday:%d/%m/%Y}")[1].split("</tr>")[0]
+    cells = re.findall(r'<td class="num">(\d+)</td>', this_week)
+    assert int(cells[0]) >= 1 and int(cells[1]) >= 1  # bookings, attended
+    assert f">{monday:%d/%m}</text>" in page.text  # the chart's label of this week
