@@ -12,7 +12,16 @@ import pytest
 from sqlalchemy import select, update
 
 from storage.db import unit_of_work
-from storage.models import AuditEntry, Beneficiary, Booking, Booklet, Voucher
+from storage.models import (
+    AuditEntry,
+    Beneficiary,
+    Booking,
+    Booklet,
+    ConsoleSignInLink,
+    OutboundMessage,
+    Staff,
+    Voucher,
+)
 from tests import factories
 from tests.e2e.conftest import STAFF_TOKEN, LiveApp
 from tests.staff.helpers import new_staff
@@ -310,3 +319,101 @@ def test_statistics_show_bookings_and_attendance_per_week(live_app: LiveApp) -> 
     cells = re.findall(r'<td class="num">(\d+)</td>', this_week)
     assert int(cells[0]) >= 1 and int(cells[1]) >= 1  # bookings, attended
     assert f">{monday:%d/%m}</text>" in page.text  # the chart's label of this week
+
+
+def _signin_client(live_app: LiveApp, path: str = "/signin") -> tuple[httpx.Client, str]:
+    client = httpx.Client(base_url=live_app.url, timeout=20)
+    form = client.get(path)
+    client.cookies.set("passnum_signin", form.cookies["passnum_signin"])
+    return client, CSRF.search(form.text).group(1)  # type: ignore[union-attr]
+
+
+def _staff_with_chat(live_app: LiveApp, name: str, chat_id: int | None) -> int:
+    member, _ = new_staff(live_app.engine, name, places=[1], at=now_utc())  # type: ignore[arg-type]
+    with unit_of_work(live_app.engine) as session:  # type: ignore[arg-type]
+        session.execute(update(Staff).where(Staff.id == member).values(telegram_chat_id=chat_id))
+        session.commit()
+    return member
+
+
+def _queued_links(live_app: LiveApp) -> list[tuple[str, str]]:
+    with unit_of_work(live_app.engine) as session:  # type: ignore[arg-type]
+        rows = session.execute(
+            select(OutboundMessage.address, OutboundMessage.body).where(
+                OutboundMessage.dedupe_key.like("console-signin:%")  # type: ignore[union-attr]
+            )
+        ).all()
+    return [(address, body) for address, body in rows]
+
+
+def test_a_one_time_link_sent_by_telegram_signs_in_once(live_app: LiveApp) -> None:
+    _staff_with_chat(live_app, "Nadia", 555001)
+    client, nonce = _signin_client(live_app)
+    asked = client.post("/signin/telegram", data={"name": " nadia ", "csrf": nonce})
+    assert asked.status_code == 200 and "lien de connexion valable 10 minutes" in asked.text
+    assert live_app.telegram.calls("sendMessage") == []  # queued, not sent by the request
+    [(address, body)] = _queued_links(live_app)
+    assert address == "tg:555001" and "10 minutes" in body
+    secret = re.search(r"/signin/link/(\S+)", body).group(1)  # type: ignore[union-attr]
+    with unit_of_work(live_app.engine) as session:  # type: ignore[arg-type]
+        stored = session.scalars(select(ConsoleSignInLink.secret_hash)).all()
+    assert len(stored) == 1 and secret not in stored[0]  # only its hash is kept
+
+    browser, nonce = _signin_client(live_app, f"/signin/link/{secret}")
+    assert 'action="/signin/link"' in browser.get(f"/signin/link/{secret}").text
+    opened = browser.post("/signin/link", data={"secret": secret, "csrf": nonce})
+    assert opened.status_code == 303, opened.text
+    cookie = opened.cookies["passnum_console"]
+    page = httpx.get(live_app.url + "/today", cookies={"passnum_console": cookie})
+    assert page.status_code == 200 and "Nadia" in page.text
+    assert "/signin/link/" not in _queued_links(live_app)[0][1]  # the used link is blanked
+
+    again, nonce = _signin_client(live_app)
+    replay = again.post("/signin/link", data={"secret": secret, "csrf": nonce})
+    assert replay.status_code == 401 and "déjà servi" in replay.text
+    forged = httpx.post(live_app.url + "/signin/link", data={"secret": secret, "csrf": "x" * 20})
+    assert forged.status_code == 403
+
+
+def test_a_sign_in_link_expires_after_ten_minutes(live_app: LiveApp) -> None:
+    _staff_with_chat(live_app, "Karim", 555002)
+    client, nonce = _signin_client(live_app)
+    client.post("/signin/telegram", data={"name": "Karim", "csrf": nonce})
+    secret = re.search(r"/signin/link/(\S+)", _queued_links(live_app)[0][1]).group(1)  # type: ignore[union-attr]
+    with unit_of_work(live_app.engine) as session:  # type: ignore[arg-type]
+        session.execute(
+            update(ConsoleSignInLink).values(expires_at=now_utc() - timedelta(seconds=1))
+        )
+        session.commit()
+    late = client.post("/signin/link", data={"secret": secret, "csrf": nonce})
+    assert late.status_code == 401 and "passnum_console" not in late.cookies
+
+
+def test_no_link_goes_to_a_name_without_chat_and_the_answer_is_the_same(
+    live_app: LiveApp,
+) -> None:
+    _staff_with_chat(live_app, "Sans Telegram", None)
+    client, nonce = _signin_client(live_app)
+    answers = [
+        client.post("/signin/telegram", data={"name": name, "csrf": nonce})
+        for name in ("Sans Telegram", "Personne de ce nom")
+    ]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].text.count("vient d&#39;y être envoyé") == 1
+    assert answers[1].text.count("vient d&#39;y être envoyé") == 1
+    assert _queued_links(live_app) == []
+    with unit_of_work(live_app.engine) as session:  # type: ignore[arg-type]
+        refused = session.scalars(
+            select(AuditEntry.detail).where(AuditEntry.action == "console.link_refused")
+        ).all()
+    assert sorted(refused) == ["no linked Telegram chat", "no single staff member of this name"]
+    no_nonce = httpx.post(live_app.url + "/signin/telegram", data={"name": "Sans Telegram"})
+    assert no_nonce.status_code == 403
+
+
+def test_asking_again_and_again_sends_at_most_three_live_links(live_app: LiveApp) -> None:
+    _staff_with_chat(live_app, "Inès", 555003)
+    client, nonce = _signin_client(live_app)
+    for _ in range(5):
+        client.post("/signin/telegram", data={"name": "Inès", "csrf": nonce})
+    assert len(_queued_links(live_app)) == 3
