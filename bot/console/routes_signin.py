@@ -31,6 +31,7 @@ from bot.console.web import (
     texts,
     visit,
 )
+from bot.quiet_hours import is_quiet
 from bot.staff_api.auth import current_staff
 from config.catalogs import load_staff_texts
 from storage.console_links import send_signin_link, use_signin_link
@@ -137,6 +138,8 @@ def ask_for_link(
     not one went, so the page does not tell who has a linked chat."""
     _check_nonce(request, csrf)
     services, lang = request.app.state.services, language_of(request)
+    if is_quiet(datetime.now(UTC), services.settings):  # the outbox sends nothing until later
+        return signin_form(request, notice=texts(lang, "signin.link_quiet"))
     wording = _STAFF_TEXTS.get(lang, _STAFF_TEXTS["fr"])["staff.console_link"]
     with unit_of_work(services.engine) as session:
         send_signin_link(
