@@ -52,10 +52,17 @@ def export_command(
     """Print (or write) everything held about a beneficiary, as JSON."""
     from bot.runtime import open_database
     from storage.db import unit_of_work
-    from storage.privacy import export_beneficiary
+    from storage.privacy_admin import export_as_staff
+    from storage.staff import CLI_ADMIN
 
     with unit_of_work(open_database(settings_or_exit())) as session:
-        data = export_beneficiary(session, beneficiary_id=_beneficiary_id(session, who))
+        data = export_as_staff(
+            session,
+            staff=CLI_ADMIN,
+            beneficiary_id=_beneficiary_id(session, who),
+            now=datetime.now(UTC),
+        )
+        session.commit()
     text = json.dumps(data, indent=2, ensure_ascii=False)
     if out:
         out.write_text(text)
@@ -72,7 +79,8 @@ def erase_command(
     """Erase a beneficiary's personal data (bookings and vouchers stay, anonymous)."""
     from bot.runtime import open_database
     from storage.db import unit_of_work
-    from storage.privacy import erase_beneficiary
+    from storage.privacy_admin import erase_as_staff
+    from storage.staff import CLI_ADMIN
 
     with unit_of_work(open_database(settings_or_exit())) as session:
         beneficiary_id = _beneficiary_id(session, who)
@@ -80,8 +88,8 @@ def erase_command(
             f"Erase beneficiary {beneficiary_id}? This cannot be undone"
         ):
             raise typer.Exit(1)
-        erase_beneficiary(
-            session, beneficiary_id=beneficiary_id, actor="cli", now=datetime.now(UTC)
+        erase_as_staff(
+            session, staff=CLI_ADMIN, beneficiary_id=beneficiary_id, now=datetime.now(UTC)
         )
         session.commit()
     console.print(f"Beneficiary {beneficiary_id} erased.")

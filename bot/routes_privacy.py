@@ -1,17 +1,16 @@
-"""GDPR routes for admins: export everything about a beneficiary, erase them."""
+"""GDPR routes for admins: export everything about a beneficiary, erase them. The rule and the
+audit are the handlers' (`storage.privacy_admin`), shared with the console."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 
 from bot.routes_staff import current_staff
-from bot.staff_api.plumbing import RecordId
-from storage.db import unit_of_work
-from storage.privacy import erase_beneficiary, export_beneficiary
-from storage.staff import StaffIdentity, audit
+from bot.staff_api.plumbing import RecordId, act, now
+from storage.privacy_admin import erase_as_staff, export_as_staff
+from storage.staff import StaffIdentity
 
 __all__ = ["router"]
 
@@ -19,53 +18,21 @@ router = APIRouter(prefix="/staff/privacy", tags=["privacy"])
 Staff = Annotated[StaffIdentity, Depends(current_staff)]
 
 
-def _admin(request: Request, staff: StaffIdentity, action: str, beneficiary_id: int) -> None:
-    if staff.is_admin:
-        return
-    with unit_of_work(request.app.state.services.engine) as session:
-        audit(
-            session,
-            actor=f"staff:{staff.id}",
-            action=f"{action}_refused",
-            record=f"beneficiary:{beneficiary_id}",
-            now=datetime.now(UTC),
-        )
-        session.commit()
-    raise HTTPException(403, "only an admin may do this")
-
-
 @router.get("/{beneficiary_id}/export")
 def export(request: Request, beneficiary_id: RecordId, staff: Staff) -> dict[str, Any]:
     """Everything held about the beneficiary, as JSON (right of access)."""
-    _admin(request, staff, "privacy_export", beneficiary_id)
-    with unit_of_work(request.app.state.services.engine) as session:
-        try:
-            data = export_beneficiary(session, beneficiary_id=beneficiary_id)
-        except LookupError:
-            raise HTTPException(404, "no such beneficiary") from None
-        audit(
-            session,
-            actor=f"staff:{staff.id or staff.name}",
-            action="privacy_export",
-            record=f"beneficiary:{beneficiary_id}",
-            now=datetime.now(UTC),
-        )
-        session.commit()
-    return data
+    return act(
+        request,
+        staff,
+        lambda s: export_as_staff(s, staff=staff, beneficiary_id=beneficiary_id, now=now()),
+    )
 
 
 @router.post("/{beneficiary_id}/erase", status_code=204)
 def erase(request: Request, beneficiary_id: RecordId, staff: Staff) -> None:
     """Erase the beneficiary's personal data; statistics keep their counts."""
-    _admin(request, staff, "privacy_erase", beneficiary_id)
-    with unit_of_work(request.app.state.services.engine) as session:
-        try:
-            erase_beneficiary(
-                session,
-                beneficiary_id=beneficiary_id,
-                actor=f"staff:{staff.id or staff.name}",
-                now=datetime.now(UTC),
-            )
-        except LookupError:
-            raise HTTPException(404, "no such beneficiary") from None
-        session.commit()
+    act(
+        request,
+        staff,
+        lambda s: erase_as_staff(s, staff=staff, beneficiary_id=beneficiary_id, now=now()),
+    )

@@ -11,7 +11,7 @@ from bot.presenter import Presenter
 from flows.types import CallStart, Input
 from flows.voice import Listen, VoiceTurn, call_words
 
-__all__ = ["call_lines"]
+__all__ = ["call_lines", "call_step"]
 
 LISTENS = {
     Listen.CHOICE: "(one key, or words)",
@@ -25,19 +25,36 @@ def _said(turn: VoiceTurn, page: int) -> list[str]:
     return [item.text for item in turn.speech(page)] + [LISTENS.get(turn.listen, "")]
 
 
+def call_step(
+    assistant: Assistant,
+    presenter: Presenter,
+    *,
+    address: str,
+    typed: str | None,
+    last: VoiceTurn | None = None,
+    page: int = 0,
+) -> tuple[VoiceTurn, int]:
+    """One turn of a call and the page of it to say: `None` rings (the call starts); "*" says
+    the last turn again and "#" its next choices (nothing runs); digits are keys, anything else
+    words said."""
+    if typed in ("*", "#") and last is not None:
+        return last, (page + 1) % max(len(last.pages), 1) if typed == "#" else 0
+    if typed is None:
+        message: Input = CallStart()
+    else:
+        message = call_words(typed, "") if typed.isdigit() else call_words("", typed)
+    turn = assistant.handle(channel="voice", address=address, message=message)
+    return presenter.voice(turn), 0
+
+
 def call_lines(
     assistant: Assistant, presenter: Presenter, *, address: str, lines: Iterable[str]
 ) -> Iterator[tuple[str, list[str]]]:
     """("[call]", what is said first), then for each line typed, what the call says back."""
-    message: Input = CallStart()
-    typed, page = "[call]", 0
-    last: VoiceTurn | None = None
+    last, page = call_step(assistant, presenter, address=address, typed=None)
+    typed = "[call]"
     queue = iter(lines)
     while True:
-        if message is not None:
-            turn = assistant.handle(channel="voice", address=address, message=message)
-            last, page = presenter.voice(turn), 0
-        assert last is not None
         yield typed, _said(last, page)
         if last.listen == Listen.HANGUP:
             return
@@ -45,8 +62,6 @@ def call_lines(
         if line is None:
             return
         typed = line.strip()
-        if typed in ("*", "#"):  # said again, or the next choices: nothing runs
-            page = (page + 1) % max(len(last.pages), 1) if typed == "#" else 0
-            message = None  # type: ignore[assignment]
-            continue
-        message = call_words("", typed) if not typed.isdigit() else call_words(typed, "")
+        last, page = call_step(
+            assistant, presenter, address=address, typed=typed, last=last, page=page
+        )

@@ -17,7 +17,14 @@ from sqlmodel import Session
 from storage.models import ConsoleSession, Staff
 from storage.staff import StaffIdentity, get_staff, hash_token
 
-__all__ = ["OpenedSession", "SESSION_LIFETIME", "close_session", "find_session", "open_session"]
+__all__ = [
+    "OpenedSession",
+    "SESSION_LIFETIME",
+    "close_session",
+    "find_session",
+    "open_session",
+    "open_session_on",
+]
 
 SESSION_LIFETIME = timedelta(hours=10)
 """A working day: a console left signed in overnight asks for the token again."""
@@ -36,11 +43,19 @@ def open_session(
     session: Session, *, staff: StaffIdentity, token: str, now: datetime
 ) -> tuple[str, OpenedSession]:
     """A new session for a staff member who just proved `token`; returns the cookie secret."""
+    return open_session_on(session, staff=staff, token_hash=hash_token(token), now=now)
+
+
+def open_session_on(
+    session: Session, *, staff: StaffIdentity, token_hash: str, now: datetime
+) -> tuple[str, OpenedSession]:
+    """A new session standing on the member's current token (`token_hash`): it ends when that
+    token is replaced or revoked. For a sign-in that proved something else (a Telegram link)."""
     secret = secrets.token_urlsafe(32)
     row = ConsoleSession(
         id_hash=hash_token(secret),
         staff_id=staff.id,
-        token_hash=hash_token(token),
+        token_hash=token_hash,
         csrf=secrets.token_urlsafe(24),
         created_at=now,
         expires_at=now + SESSION_LIFETIME,

@@ -321,6 +321,19 @@ class ConsoleSession(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=_at(index=True))
 
 
+class ConsoleSignInLink(SQLModel, table=True):
+    """A one-time console sign-in link sent to a staff member's Telegram chat: the link holds a
+    random secret, this row its hash. It opens one session, once (`used_at`), before
+    `expires_at`, and only while the member's token is the one it was issued under."""
+
+    secret_hash: str = Field(primary_key=True, max_length=64)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    token_hash: str = Field(max_length=128)
+    created_at: datetime = Field(sa_column=_at())
+    expires_at: datetime = Field(sa_column=_at(index=True))
+    used_at: datetime | None = Field(default=None, sa_column=_at(nullable=True))
+
+
 class AddressHistory(SQLModel, table=True):
     """A phone number or Telegram chat a beneficiary has held, kept so that erasing the person
     reaches the messages and conversations of every address they ever had (not only today's)."""

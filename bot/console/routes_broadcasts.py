@@ -1,5 +1,7 @@
 """Broadcasts: compose with a preview (recipients by channel, the SMS as it will arrive,
 characters, segments, cost, quiet hours), confirm, the approval queue, the delivery report.
+The preview button posts the whole page; with JavaScript, `static/live-preview.js` also asks
+`/broadcasts/preview-fragment` for the preview card while the message is typed.
 
 Preview, draft, confirm, approve and cancel are the staff API's storage calls with the same
 price and threshold settings; the report page refreshes itself while messages are going out.
@@ -74,15 +76,8 @@ def broadcasts(who: Annotated[Visit, Depends(visit)]) -> Response:
     return _composer(who)
 
 
-@router.post("/broadcasts/preview")
-def show_preview(
-    who: Annotated[Visit, Depends(checked_visit)],
-    segment: Annotated[str, Form()],
-    message: Annotated[str, Form(max_length=1600)],
-    language: Annotated[str, Form()] = "",
-    send_at: Annotated[str, Form()] = "",
-) -> Response:
-    """What the broadcast would do; nothing is stored."""
+def _preview(who: Visit, segment: str, message: str, language: str, send_at: str) -> dict[str, Any]:
+    """What the broadcast would do (the staff API's preview); nothing is stored."""
     settings = who.settings
     when = _send_at(who, send_at) or who.now
     seen = perform(
@@ -100,9 +95,45 @@ def show_preview(
     )
     quiet = next_allowed(when, settings) if is_quiet(when, settings) else None
     form = {"segment": segment, "message": message, "language": language, "send_at": send_at}
-    return _composer(
-        who, form=form, seen=seen, characters=gsm7_length(seen.sms_text), quiet_until=quiet
-    )
+    return {
+        "form": form,
+        "seen": seen,
+        "characters": gsm7_length(seen.sms_text),
+        "quiet_until": quiet,
+    }
+
+
+@router.post("/broadcasts/preview")
+def show_preview(
+    who: Annotated[Visit, Depends(checked_visit)],
+    segment: Annotated[str, Form()],
+    message: Annotated[str, Form(max_length=1600)],
+    language: Annotated[str, Form()] = "",
+    send_at: Annotated[str, Form()] = "",
+) -> Response:
+    """The composer with the preview below it (the button: works without JavaScript)."""
+    return _composer(who, **_preview(who, segment, message, language, send_at))
+
+
+@router.post("/broadcasts/preview-fragment")
+def preview_fragment(
+    who: Annotated[Visit, Depends(checked_visit)],
+    segment: Annotated[str, Form()] = "all",
+    message: Annotated[str, Form(max_length=1600)] = "",
+    language: Annotated[str, Form()] = "",
+    send_at: Annotated[str, Form()] = "",
+) -> Response:
+    """Only the preview card, for the composer's script to swap in while the text is typed;
+    a refused preview (a bad time, a place not theirs) is said in the card."""
+    if not message.strip():
+        return render(who, who.request, "broadcast_preview.html", seen=None, problem=None)
+    try:
+        context = _preview(who, segment, message, language, send_at)
+    except ConsoleRefused as refused:
+        return render(
+            who, who.request, "broadcast_preview.html", seen=None, problem=refused.message
+        )
+    return render(who, who.request, "broadcast_preview.html", problem=None, **context)
 
 
 @router.post("/broadcasts")

@@ -36,9 +36,9 @@ def qr_svg(link: str) -> str:
 
 
 @router.get("/people")
-def people(who: Annotated[Visit, Depends(visit)], q: str = "") -> Response:
+def people(who: Annotated[Visit, Depends(visit)], q: str = "", erased: bool = False) -> Response:
     hits = perform(who, lambda s: find_people(s, staff=who.staff, text=q)) if q.strip() else None
-    return render(who, who.request, "people.html", q=q, hits=hits)
+    return render(who, who.request, "people.html", q=q, hits=hits, erased=erased)
 
 
 @router.get("/people/new")
@@ -83,7 +83,7 @@ def register(
 
 
 @router.get("/people/{person_id}")
-def person_file(person_id: int, who: Annotated[Visit, Depends(visit)], link: str = "") -> Response:
+def person_file(person_id: int, who: Annotated[Visit, Depends(visit)]) -> Response:
     def work(session: Session):  # type: ignore[no-untyped-def]
         found = beneficiary_file(session, staff=who.staff, beneficiary_id=person_id, now=who.now)
         directory = DatabaseDirectory(session, resolver=default_resolver(), now=who.now)

@@ -1,4 +1,5 @@
-"""Sign-in with a staff token (the staff API's own check), sign-out, and the language switch.
+"""Sign-in with a staff token (the staff API's own check) or a one-time link sent to the
+member's Telegram chat (`storage.console_links`), sign-out, and the language switch.
 
 The sign-in form is protected from cross-site posts by a double-submit token: a random
 cookie set with the form, which the post must repeat (SameSite=Strict keeps it first-party).
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -30,14 +31,23 @@ from bot.console.web import (
     texts,
     visit,
 )
+from bot.quiet_hours import is_quiet
 from bot.staff_api.auth import current_staff
-from storage.console_sessions import SESSION_LIFETIME, close_session, open_session
+from config.catalogs import load_staff_texts
+from storage.console_links import send_signin_link, use_signin_link
+from storage.console_sessions import (
+    SESSION_LIFETIME,
+    close_session,
+    open_session,
+    open_session_on,
+)
 from storage.db import unit_of_work
 
 __all__ = ["router"]
 
 router = APIRouter()
 SIGNIN_COOKIE = "passnum_signin"
+_STAFF_TEXTS = load_staff_texts()
 
 
 @router.get("/")
@@ -53,9 +63,23 @@ def home(request: Request) -> Response:
 
 
 @router.get("/signin")
-def signin_form(request: Request, error: str | None = None, status: int = 200) -> Response:
+def signin_page(request: Request) -> Response:
+    return signin_form(request)
+
+
+def signin_form(
+    request: Request,
+    error: str | None = None,
+    status: int = 200,
+    notice: str | None = None,
+    page: str = "signin.html",
+    **context: str,
+) -> Response:
+    """The sign-in page (or the link's landing page) with a fresh double-submit nonce."""
     nonce = secrets.token_urlsafe(24)
-    response = render(None, request, "signin.html", status, nonce=nonce, error=error)
+    response = render(
+        None, request, page, status, nonce=nonce, error=error, notice=notice, **context
+    )
     response.set_cookie(
         SIGNIN_COOKIE,
         nonce,
@@ -72,9 +96,7 @@ def signin(
     request: Request, token: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
 ) -> Response:
     """Check the token exactly as the staff API does, then open a console session."""
-    nonce = request.cookies.get(SIGNIN_COOKIE, "")
-    if not nonce or not csrf or not hmac.compare_digest(nonce.encode(), csrf.encode()):
-        raise ConsoleRefused(403, texts(language_of(request), "error.csrf"))
+    _check_nonce(request, csrf)
     try:
         staff = current_staff(
             request, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token.strip())
@@ -84,6 +106,17 @@ def signin(
     with unit_of_work(request.app.state.services.engine) as session:
         secret, _ = open_session(session, staff=staff, token=token.strip(), now=datetime.now(UTC))
         session.commit()
+    return _signed_in(request, secret)
+
+
+def _check_nonce(request: Request, csrf: str) -> None:
+    """The sign-in forms' double-submit check: the form repeats its cookie's random value."""
+    nonce = request.cookies.get(SIGNIN_COOKIE, "")
+    if not nonce or not csrf or not hmac.compare_digest(nonce.encode(), csrf.encode()):
+        raise ConsoleRefused(403, texts(language_of(request), "error.csrf"))
+
+
+def _signed_in(request: Request, secret: str) -> Response:
     response = redirect("/")
     response.set_cookie(
         COOKIE,
@@ -95,6 +128,58 @@ def signin(
     )
     response.delete_cookie(SIGNIN_COOKIE)
     return response
+
+
+@router.post("/signin/telegram")
+def ask_for_link(
+    request: Request, name: Annotated[str, Form(max_length=200)], csrf: Annotated[str, Form()] = ""
+) -> Response:
+    """Queue a one-time link to the named member's Telegram chat; the same answer whether or
+    not one went, so the page does not tell who has a linked chat."""
+    _check_nonce(request, csrf)
+    services, lang = request.app.state.services, language_of(request)
+    if is_quiet(datetime.now(UTC), services.settings):  # the outbox sends nothing until later
+        return signin_form(request, notice=texts(lang, "signin.link_quiet"))
+    wording = _STAFF_TEXTS.get(lang, _STAFF_TEXTS["fr"])["staff.console_link"]
+    with unit_of_work(services.engine) as session:
+        send_signin_link(
+            session,
+            name=name,
+            message=lambda link: wording.format(link=link),
+            link_base=str(services.settings.public_url),
+            now=datetime.now(UTC),
+            token_ttl=timedelta(days=services.settings.staff_token_ttl_days),
+        )
+        session.commit()
+    return signin_form(request, notice=texts(lang, "signin.link_sent"))
+
+
+@router.get("/signin/link/{secret}")
+def link_page(secret: str, request: Request) -> Response:
+    """The link's landing page: a button that signs in. A GET spends nothing, so a chat app
+    fetching the link for its preview does not use it up."""
+    return signin_form(request, page="signin_link.html", secret=secret[:100])
+
+
+@router.post("/signin/link")
+def sign_in_by_link(
+    request: Request,
+    secret: Annotated[str, Form(max_length=100)],
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    _check_nonce(request, csrf)
+    with unit_of_work(request.app.state.services.engine) as session:
+        now = datetime.now(UTC)
+        found = use_signin_link(session, secret=secret, now=now)
+        opened = (
+            open_session_on(session, staff=found[0], token_hash=found[1], now=now)
+            if found
+            else None
+        )
+        session.commit()
+    if opened is None:
+        return signin_form(request, texts(language_of(request), "signin.link_dead"), 401)
+    return _signed_in(request, opened[0])
 
 
 @router.post("/signout")

@@ -1,5 +1,6 @@
-"""Statistics as charts (bookings and attendance, vouchers used per place, no-show rate, SMS
-segments and cost per month), the same numbers as tables, and the CSV export."""
+"""Statistics as charts (bookings and attendance per week and per month, vouchers used per
+place, no-show rate, SMS segments and cost per month), the same numbers as tables, and the CSV
+export."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bot.console.charts import column_chart, row_chart
 from bot.console.web import SECURITY_HEADERS, Visit, perform, render, visit
 from bot.staff_reads import read_stats
 from storage.stats import Stats, stats_csv
+from storage.stats_weekly import weekly_bookings
 
 __all__ = ["router"]
 
@@ -22,6 +24,24 @@ router = APIRouter()
 def _stats(who: Visit) -> Stats:
     price = who.settings.sms_price_eur
     return perform(who, lambda s: read_stats(s, staff=who.staff, price_eur=price, now=who.now))
+
+
+def _weeks(who: Visit) -> list[dict[str, Any]]:
+    return perform(who, lambda s: weekly_bookings(s, staff=who.staff, now=who.now))
+
+
+def weekly_chart(who: Visit, weeks: list[dict[str, Any]]) -> str:
+    """Columns per ISO week, named by the Monday's day and month (02/03)."""
+    labels = [f"{row['week'][8:10]}/{row['week'][5:7]}" for row in weeks]
+    return column_chart(
+        who.t("stats.chart_weeks"),
+        labels,
+        [
+            (who.t("stats.bookings"), [row["bookings"] for row in weeks]),
+            (who.t("stats.attended"), [row["attended"] for row in weeks]),
+            (who.t("stats.no_shows"), [row["no_show"] for row in weeks]),
+        ],
+    )
 
 
 def _by_month(stats: Stats) -> dict[str, dict[str, int]]:
@@ -82,12 +102,14 @@ def charts(who: Visit, stats: Stats) -> dict[str, str]:
 @router.get("/stats")
 def statistics(who: Annotated[Visit, Depends(visit)]) -> Response:
     stats = _stats(who)
+    weeks = _weeks(who)
     return render(
         who,
         who.request,
         "stats.html",
         stats=stats,
-        charts=charts(who, stats),
+        charts={**charts(who, stats), "weeks": weekly_chart(who, weeks)},
+        weeks=weeks,
         months=_by_month(stats),
         sms=_sms_by_month(stats),
     )

@@ -31,6 +31,7 @@ __all__ = [
     "LANG_COOKIE",
     "ConsoleRefused",
     "NotSignedIn",
+    "SECURITY_HEADERS",
     "Visit",
     "checked_visit",
     "language_of",

@@ -52,4 +52,4 @@ def test_advisor_cannot_export_and_the_refusal_is_audited(live_app: LiveApp) -> 
     assert nobody.status_code == 401
     with Session(live_app.engine) as session:
         actions = set(session.scalars(select(AuditEntry.action)).all())
-    assert {"privacy_export_refused", "staff_auth_refused"} <= actions
+    assert {"refused.forbidden", "staff_auth_refused"} <= actions

@@ -12,14 +12,17 @@ from typing import Any
 import pytest
 
 from bot import telegram_staff
+from bot.console import routes_signin
 from config.catalogs import load_staff_texts
 from storage import booklet_guard
 
 TEXTS = load_staff_texts()
 LANGUAGES = sorted(TEXTS)
 SOURCE = Path(telegram_staff.__file__).read_text(encoding="utf-8")
-# The help-inbox entry of a locked booklet is a staff text too.
-OTHER_SOURCES = Path(booklet_guard.__file__).read_text(encoding="utf-8")
+# The help-inbox entry of a locked booklet and the console's sign-in link are staff texts too.
+OTHER_SOURCES = Path(booklet_guard.__file__).read_text(encoding="utf-8") + Path(
+    routes_signin.__file__
+).read_text(encoding="utf-8")
 
 SAMPLE: dict[str, Any] = {
     "name": "Nadia",
@@ -39,6 +42,7 @@ SAMPLE: dict[str, Any] = {
     "value": 1.5,
     "number": "PN-0001",
     "failures": 10,
+    "link": "https://passnum.example.org/signin/link/Zx9",
 }
 
 
