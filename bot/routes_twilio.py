@@ -59,7 +59,7 @@ async def inbound_sms(request: Request) -> Response:
     services = request.app.state.services
     texts: list[str] = []
 
-    def render(_session: object, turn: Turn) -> str:
+    def render(turn: Turn) -> str:
         texts.extend(services.presenter.sms(turn))
         return REPLY_SEPARATOR.join(texts)
 

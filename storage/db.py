@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-__all__ = ["create_db_engine", "unit_of_work", "is_sqlite"]
+__all__ = ["create_db_engine", "unit_of_work", "is_sqlite", "sqlite_write_lock"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -26,6 +26,11 @@ _SQLITE_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = (
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def sqlite_write_lock(engine: Engine) -> threading.RLock | None:
+    """The lock this process's SQLite writers queue on (None for other databases)."""
+    return _SQLITE_WRITE_LOCKS.get(engine)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

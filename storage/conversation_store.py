@@ -1,0 +1,381 @@
+"""The conversation's hot path: every statement an inbound message needs in the common case
+(inbound dedupe, identity, flood counts, opt-out, state, balance, bookings, the last booking
+notice, the reply), as SQL text written once at import and run on the DB-API cursor of one
+connection, in one transaction.
+
+Why not the ORM here: through SQLAlchemy's Session and statement builders each of these costs
+0.2-0.8 ms of Python (building the statement, its cache key, compiling the dialect-specific
+upserts that are never cached, the result machinery); on the driver's cursor it is a few
+microseconds, and the database keeps the statements prepared (sqlite3's statement cache,
+psycopg's automatic server-side prepare). See BENCHMARKS.md.
+
+The rare parts of a conversation (booking a seat, linking a booklet, searching sessions) still
+go through the ORM: `session()` opens a Session on the same connection and transaction, once,
+when a turn needs it. The tables and the meaning of every row are those of storage.models and
+of the ORM functions this store mirrors (storage.conversations, storage.abuse, storage.identity,
+storage.opt_outs, storage.notices, storage.directory); the contract tests
+(tests/storage/test_conversation_store.py) hold both to the same answers on both databases.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from flows.types import Balance, BeneficiaryView, BookingNotice, BookingView, SlotView
+from storage.abuse import InboundLimits, Verdict, judge_inbound, window_start
+from storage.conversations import InboundRecord
+from storage.db import SQLITE_BUSY_TIMEOUT_MS, sqlite_write_lock
+from storage.directory import commune_name
+from storage.identity import telegram_chat_id
+from storage.notices import NOTICE_KEYS, NOTICE_LIFETIME, booking_id_of_key
+
+__all__ = ["ConversationStore", "Holder", "WouldWait", "conversation_unit"]
+
+
+class WouldWait(Exception):
+    """Another writer holds SQLite's write lock: this caller asked not to wait for it."""
+
+
+# -- the statements, `:name` parameters (turned into `%(name)s` for psycopg below) ---------
+
+_HOLDER_COLUMNS = (
+    "id, first_name, language, reminders_enabled, opted_out, commune_insee, last_channel"
+)
+HOLDER_BY_PHONE = (
+    f"SELECT {_HOLDER_COLUMNS} FROM beneficiary WHERE phone = :address AND erased_at IS NULL"
+)
+HOLDER_BY_CHAT = (
+    f"SELECT {_HOLDER_COLUMNS} FROM beneficiary WHERE telegram_chat_id = :chat_id "
+    "AND erased_at IS NULL"
+)
+INBOUND_INSERT = (
+    "INSERT INTO inboundmessage (channel, provider_id, address, body, received_at) "
+    "VALUES (:channel, :provider_id, :address, :body, :now) "
+    "ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id"
+)
+INBOUND_FIRST = (
+    "SELECT id, reply FROM inboundmessage WHERE channel = :channel AND provider_id = :provider_id"
+)
+COUNT_BUMP = (
+    'INSERT INTO inboundcount ("key", window_start, hits) VALUES (:key, :window_start, 1) '
+    'ON CONFLICT ("key", window_start) DO UPDATE SET hits = inboundcount.hits + 1 RETURNING hits'
+)
+STATE_AND_OPT_OUT = (
+    "SELECT (SELECT state FROM conversation WHERE address = :address), "
+    "EXISTS (SELECT 1 FROM addressoptout WHERE address = :address)"
+)
+_NOTICE_PREFIXES = " OR ".join(f"dedupe_key LIKE '{prefix}%'" for prefix in NOTICE_KEYS)
+LAST_NOTICE = (
+    "SELECT dedupe_key, updated_at FROM outboundmessage "
+    "WHERE beneficiary_id = :beneficiary_id AND address = :address "
+    "AND status IN ('sent', 'delivered') AND updated_at >= :since "
+    f"AND ({_NOTICE_PREFIXES}) ORDER BY updated_at DESC LIMIT 1"
+)
+BALANCE = (
+    "SELECT voucher.status, count(*), min(voucher.expires_on), max(voucher.value_cents) "
+    "FROM voucher JOIN booklet ON booklet.id = voucher.booklet_id "
+    "WHERE booklet.beneficiary_id = :beneficiary_id "
+    "AND (voucher.status != 'available' OR voucher.expires_on >= :today) "
+    "GROUP BY voucher.status"
+)
+BOOKINGS = (
+    "SELECT booking.id, slot.id, place.name, place.address, place.commune, slot.starts_at, "
+    "slot.ends_at, slot.topic, slot.capacity, slot.booked, place.phone "
+    "FROM booking JOIN slot ON slot.id = booking.slot_id JOIN place ON place.id = slot.place_id "
+    "WHERE booking.beneficiary_id = :beneficiary_id AND booking.status = 'booked' "
+    "AND slot.starts_at > :now ORDER BY slot.starts_at"
+)
+SAVE_STATE = (
+    "INSERT INTO conversation (address, state, updated_at) VALUES (:address, :state, :now) "
+    "ON CONFLICT (address) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at"
+)
+SAVE_REPLY = "UPDATE inboundmessage SET reply = :reply WHERE id = :inbound_id"
+SET_LAST_CHANNEL = "UPDATE beneficiary SET last_channel = :channel WHERE id = :beneficiary_id"
+
+_LITERAL_OR_NAME = re.compile(r"'[^']*'|(?<!:):(\w+)")
+
+
+def _pyformat(sql: str) -> str:
+    """`:name` → `%(name)s` (psycopg's style) outside quoted literals; every % doubled."""
+
+    def convert(match: re.Match[str]) -> str:
+        return match.group(0) if match.group(1) is None else f"%({match.group(1)})s"
+
+    return _LITERAL_OR_NAME.sub(convert, sql.replace("%", "%%"))
+
+
+_STATEMENTS = {
+    "HOLDER_BY_PHONE": HOLDER_BY_PHONE,
+    "HOLDER_BY_CHAT": HOLDER_BY_CHAT,
+    "INBOUND_INSERT": INBOUND_INSERT,
+    "INBOUND_FIRST": INBOUND_FIRST,
+    "COUNT_BUMP": COUNT_BUMP,
+    "STATE_AND_OPT_OUT": STATE_AND_OPT_OUT,
+    "LAST_NOTICE": LAST_NOTICE,
+    "BALANCE": BALANCE,
+    "BOOKINGS": BOOKINGS,
+    "SAVE_STATE": SAVE_STATE,
+    "SAVE_REPLY": SAVE_REPLY,
+    "SET_LAST_CHANNEL": SET_LAST_CHANNEL,
+}
+_POSTGRES = {name: _pyformat(sql) for name, sql in _STATEMENTS.items()}
+_POSTGRES["SAVE_STATE"] = _pyformat(SAVE_STATE.replace(":state", "CAST(:state AS JSON)"))
+
+
+# -- values in and out: SQLite keeps datetimes as SQLAlchemy writes them ------------------
+
+
+def _sqlite_time(moment: datetime) -> str:
+    """The text SQLAlchemy's SQLite DATETIME stores (storage.types.UTCDateTime): naive UTC,
+    always with microseconds, so that comparisons and keys match the ORM's rows exactly."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _read_time(value: Any) -> datetime:
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+
+def _read_date(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The beneficiary behind an address, as the conversation needs them."""
+
+    id: int
+    view: BeneficiaryView
+    last_channel: str | None
+
+
+class ConversationStore:
+    """The hot path's statements on one connection, inside the caller's transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.sqlite = connection.dialect.name == "sqlite"
+        self._sql = _STATEMENTS if self.sqlite else _POSTGRES
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        self._cursor = driver.cursor()
+        self._session: Session | None = None
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _time(self, moment: datetime) -> Any:
+        return _sqlite_time(moment) if self.sqlite else moment
+
+    def _run(self, name: str, params: dict[str, Any]) -> Any:
+        if self._session is not None:
+            self._session.flush()  # the ORM's pending rows go first, as in one Session
+        cursor = self._cursor
+        cursor.execute(self._sql[name], params)
+        return cursor
+
+    def session(self) -> Session:
+        """An ORM Session on this connection and transaction, for the turn's rarer needs."""
+        if self._session is None:
+            self._session = Session(
+                bind=self.connection,
+                expire_on_commit=False,
+                join_transaction_mode="rollback_only",
+            )
+        return self._session
+
+    def commit(self) -> None:
+        """Flush the ORM's pending rows, if a Session was opened, then commit."""
+        if self._session is not None:
+            self._session.flush()
+        self.connection.commit()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        self._cursor.close()
+
+    # -- identity, dedupe, flood counts ----------------------------------------------
+
+    def holder(self, *, address: str) -> Holder | None:
+        """storage.identity.beneficiary_for_address, the columns a conversation reads."""
+        chat_id = telegram_chat_id(address)
+        if chat_id is not None:
+            row = self._run("HOLDER_BY_CHAT", {"chat_id": chat_id}).fetchone()
+        else:
+            row = self._run("HOLDER_BY_PHONE", {"address": address}).fetchone()
+        if row is None:
+            return None
+        view = BeneficiaryView(
+            id=row[0],
+            first_name=row[1],
+            language=row[2],
+            reminders_enabled=bool(row[3]),
+            opted_out=bool(row[4]),
+            commune=commune_name(row[5]),
+        )
+        return Holder(row[0], view, row[6])
+
+    def record_inbound(
+        self, *, channel: str, provider_id: str, address: str, body: str | None, now: datetime
+    ) -> InboundRecord:
+        """storage.conversations.record_inbound: the unique (channel, provider_id) decides."""
+        params = {"channel": channel, "provider_id": provider_id}
+        inserted = self._run(
+            "INBOUND_INSERT", {**params, "address": address, "body": body, "now": self._time(now)}
+        ).fetchone()
+        if inserted is not None:
+            return InboundRecord(inserted[0], duplicate=False)
+        first = self._run("INBOUND_FIRST", params).fetchone()
+        return InboundRecord(first[0], duplicate=True, reply=first[1])
+
+    def count(self, key: str, window: timedelta, now: datetime) -> int:
+        """storage.abuse.count_inbound: one atomic bump of the window's counter row."""
+        start = self._time(window_start(now, window))
+        return int(self._run("COUNT_BUMP", {"key": key, "window_start": start}).fetchone()[0])
+
+    def inbound_allowed(
+        self,
+        *,
+        channel: str,
+        address: str,
+        beneficiary_id: int | None,
+        now: datetime,
+        limits: InboundLimits,
+    ) -> Verdict:
+        """storage.abuse.inbound_allowed, the same rule on this store's counters."""
+        return judge_inbound(
+            lambda key, window: self.count(key, window, now),
+            channel=channel,
+            address=address,
+            beneficiary_id=beneficiary_id,
+            limits=limits,
+        )
+
+    # -- the conversation --------------------------------------------------------------
+
+    def state(self, *, address: str) -> tuple[dict[str, Any] | None, bool]:
+        """The saved state (storage.conversations.load_state) and whether the address said
+        STOP (storage.opt_outs.address_opted_out), in one statement."""
+        saved, stopped = self._run("STATE_AND_OPT_OUT", {"address": address}).fetchone()
+        if isinstance(saved, str):
+            saved = json.loads(saved)
+        return (dict(saved) if saved is not None else None), bool(stopped)
+
+    def save_state(self, *, address: str, state: dict[str, Any], now: datetime) -> None:
+        params = {"address": address, "state": json.dumps(state), "now": self._time(now)}
+        self._run("SAVE_STATE", params)
+
+    def save_reply(self, *, inbound_id: int, reply: str | None) -> None:
+        self._run("SAVE_REPLY", {"inbound_id": inbound_id, "reply": reply})
+
+    def set_last_channel(self, *, beneficiary_id: int, channel: str) -> None:
+        self._run("SET_LAST_CHANNEL", {"beneficiary_id": beneficiary_id, "channel": channel})
+
+    def last_booking_notice(
+        self, *, beneficiary_id: int, address: str, now: datetime
+    ) -> BookingNotice | None:
+        """storage.notices.last_booking_notice."""
+        params = {
+            "beneficiary_id": beneficiary_id,
+            "address": address,
+            "since": self._time(now - NOTICE_LIFETIME),
+        }
+        row = self._run("LAST_NOTICE", params).fetchone()
+        if row is None or row[0] is None:
+            return None
+        booking_id = booking_id_of_key(row[0])
+        return BookingNotice(booking_id, _read_time(row[1])) if booking_id is not None else None
+
+    # -- the flows' common lookups (storage.directory.DatabaseDirectory) --------------
+
+    def balance(self, *, beneficiary_id: int, now: datetime) -> Balance:
+        today = now.date()
+        params = {
+            "beneficiary_id": beneficiary_id,
+            "today": today.isoformat() if self.sqlite else today,
+        }
+        rows = self._run("BALANCE", params).fetchall()
+        counts = {
+            status: (count, _read_date(expiry), value) for status, count, expiry, value in rows
+        }
+        available = counts.get("available", (0, None, 1000))
+        reserved = counts.get("reserved", (0, None, 1000))
+        return Balance(
+            available=available[0],
+            value_cents=available[2] or reserved[2] or 1000,
+            next_expiry=available[1],
+            reserved=reserved[0],
+        )
+
+    def bookings(self, *, beneficiary_id: int, now: datetime) -> list[BookingView]:
+        params = {"beneficiary_id": beneficiary_id, "now": self._time(now)}
+        return [
+            BookingView(
+                id=row[0],
+                slot=SlotView(
+                    id=row[1],
+                    place_name=row[2],
+                    address=row[3],
+                    commune=row[4],
+                    starts_at=_read_time(row[5]),
+                    ends_at=_read_time(row[6]),
+                    topic=row[7],
+                    free_seats=max(row[8] - row[9], 0),
+                    place_phone=row[10],
+                ),
+            )
+            for row in self._run("BOOKINGS", params).fetchall()
+        ]
+
+
+def _begin(connection: Connection, *, sqlite: bool, wait: bool) -> None:
+    """BEGIN (IMMEDIATE on SQLite, storage.db); without `wait`, a write lock held by another
+    process makes it fail at once (WouldWait) instead of waiting on the busy timeout."""
+    if not sqlite or wait:
+        connection.begin()
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        connection.begin()
+    except OperationalError as error:
+        raise WouldWait from error
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+@contextmanager
+def conversation_unit(engine: Engine, *, wait: bool = True) -> Iterator[ConversationStore]:
+    """One transaction on one connection for one inbound message. Commit with
+    `store.commit()`; leaving without it rolls back.
+
+    `wait=False` (SQLite) raises WouldWait instead of waiting for another writer (a thread
+    of this process or another process): the caller runs on the event loop, which must not
+    block, and retries in a thread."""
+    lock = sqlite_write_lock(engine)
+    if lock is not None and not lock.acquire(blocking=wait):
+        raise WouldWait
+    try:
+        with engine.connect() as connection:
+            _begin(connection, sqlite=lock is not None, wait=wait)
+            store = ConversationStore(connection)
+            try:
+                yield store
+            finally:
+                store.close()
+    finally:
+        if lock is not None:
+            lock.release()
