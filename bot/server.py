@@ -38,6 +38,11 @@ class Services:
     _limiter: Any = None
 
     @property
+    def conversations_on_loop(self) -> bool:
+        """SQLite conversations run on the event loop (bot.routes_twilio)."""
+        return is_sqlite(self.engine)
+
+    @property
     def conversation_limiter(self) -> anyio.CapacityLimiter:
         """Threads that may run conversations at once. SQLite has one writer: more threads
         would only queue on its lock and fight for the GIL. PostgreSQL: the pool's size."""
