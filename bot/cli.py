@@ -154,11 +154,18 @@ def chat(
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="server processes (PostgreSQL only; see docs/operations.md)")
+    ] = 1,
 ) -> None:
     """Run the HTTP app (webhooks, staff API) with the scheduler and Telegram."""
-    from bot.server import run_server
+    from bot.server import WorkersRefused, run_server
 
-    run_server(_settings(), host=host, port=port)
+    try:
+        run_server(_settings(), host=host, port=port, workers=workers)
+    except WorkersRefused as refused:
+        errors.print(f"[red]Cannot start:[/red] {refused}", soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
