@@ -138,7 +138,7 @@ _POSTGRES["SAVE_STATE"] = _pyformat(SAVE_STATE.replace(":state", "CAST(:state AS
 def _sqlite_time(moment: datetime) -> str:
     """The text SQLAlchemy's SQLite DATETIME stores (storage.types.UTCDateTime): naive UTC,
     always with microseconds, so that comparisons and keys match the ORM's rows exactly."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _read_time(value: Any) -> datetime:
