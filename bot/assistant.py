@@ -19,8 +19,14 @@ from config.catalogs import available_languages
 from config.lexicon import load_lexicons
 from flows.lexicon import build_lexicon
 from flows.types import Ctx, FlowSettings, Input, Rejected, Reply, Step, Text
-from storage.abuse import InboundLimits
-from storage.conversation_store import ConversationStore, Holder, WouldWait, conversation_unit
+from storage.abuse import InboundLimits, judge_inbound
+from storage.conversation_store import (
+    Arrival,
+    ConversationStore,
+    Holder,
+    WouldWait,
+    conversation_unit,
+)
 from storage.db import unit_of_work
 from storage.geo import PlaceResolver, default_resolver
 from storage.identity import beneficiary_for_address, set_beneficiary_flags
@@ -136,18 +142,22 @@ class Assistant:
         if opt_out_type in {"STOP", "START"}:
             message = Text(opt_out_type)  # the provider recognised it: the flows must too
         with conversation_unit(self.engine, wait=wait) as store:
-            holder = store.holder(address=address)
-            inbound_id = None
-            if provider_id is not None:
-                record = store.record_inbound(
-                    channel=channel, provider_id=provider_id, address=address, body=body, now=now
+            if provider_id is None:  # a terminal chat: no delivery to deduplicate or count
+                holder, inbound_id = store.holder(address=address), None
+            else:
+                arrival = store.arrive(
+                    channel=channel,
+                    provider_id=provider_id,
+                    address=address,
+                    body=body,
+                    now=now,
+                    limits=self.limits,
+                    unknown_answerable=channel != "sms" or is_french(address),
                 )
-                if record.duplicate:
-                    return Turn([], "fr", duplicate=True, stored_reply=record.reply)
-                inbound_id = record.id
-                if not self._may_answer(
-                    store, channel=channel, address=address, holder=holder, now=now
-                ):
+                if arrival.record.duplicate:
+                    return Turn([], "fr", duplicate=True, stored_reply=arrival.record.reply)
+                holder, inbound_id = arrival.holder, arrival.record.id
+                if not self._may_answer(arrival, channel=channel, address=address):
                     if opt_out is not None:
                         _apply_opt_out(store, channel, address, holder, opt_out, now)
                     store.commit()  # keep the record: it counts toward the limits
@@ -162,24 +172,17 @@ class Assistant:
             store.commit()
             return turn
 
-    def _may_answer(
-        self,
-        store: ConversationStore,
-        *,
-        channel: str,
-        address: str,
-        holder: Holder | None,
-        now: datetime,
-    ) -> bool:
+    def _may_answer(self, arrival: Arrival, *, channel: str, address: str) -> bool:
         """Flood limits, and SMS replies only to French numbers or known beneficiaries."""
+        holder = arrival.holder
         if channel == "sms" and holder is None and not is_french(address):
             log.warning("sms from non-French unknown number %s: no reply", mask_phone(address))
             return False
-        verdict = store.inbound_allowed(
+        verdict = judge_inbound(
+            arrival.count,
             channel=channel,
             address=address,
             beneficiary_id=holder.id if holder else None,
-            now=now,
             limits=self.limits,
         )
         if not verdict.allowed:
@@ -225,6 +228,7 @@ class Assistant:
         message: Input,
         now: datetime,
     ) -> Turn:
+        saved = store.conversation(address=address, holder=holder, now=now)
         ctx = Ctx(
             now=now,
             channel=channel,
@@ -232,14 +236,10 @@ class Assistant:
             beneficiary=holder.view if holder else None,
             directory=TurnDirectory(store, resolver=self.resolver, now=now),
             settings=self.flow_settings,
-            notice=(
-                store.last_booking_notice(beneficiary_id=holder.id, address=address, now=now)
-                if holder is not None
-                else None
-            ),
+            notice=saved.notice,
         )
-        state, stopped = store.state(address=address)
-        if stopped:
+        state = saved.state
+        if saved.stopped:
             state = {**(state or {}), "opted_out": True}  # said STOP, maybe before any state
         step = flows.handle(state, message, ctx)
         beneficiary_id = holder.id if holder else None

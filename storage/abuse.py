@@ -33,6 +33,7 @@ from storage.models import InboundCount
 
 __all__ = [
     "InboundLimits",
+    "address_key",
     "Verdict",
     "count_inbound",
     "inbound_allowed",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -32,14 +32,21 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from flows.types import Balance, BeneficiaryView, BookingNotice, BookingView, SlotView
-from storage.abuse import InboundLimits, Verdict, judge_inbound, window_start
+from storage.abuse import InboundLimits, Verdict, address_key, judge_inbound, window_start
 from storage.conversations import InboundRecord
 from storage.db import SQLITE_BUSY_TIMEOUT_MS, sqlite_write_lock
 from storage.directory import commune_name
 from storage.identity import telegram_chat_id
 from storage.notices import NOTICE_KEYS, NOTICE_LIFETIME, booking_id_of_key
 
-__all__ = ["ConversationStore", "Holder", "WouldWait", "conversation_unit"]
+__all__ = [
+    "Arrival",
+    "Conversation",
+    "ConversationStore",
+    "Holder",
+    "WouldWait",
+    "conversation_unit",
+]
 
 
 class WouldWait(Exception):
@@ -100,6 +107,48 @@ SAVE_STATE = (
     "ON CONFLICT (address) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at"
 )
 SAVE_REPLY = "UPDATE inboundmessage SET reply = :reply WHERE id = :inbound_id"
+# The saved state, STOP and the last booking notice in one statement (none without a holder).
+CONVERSATION = (
+    "SELECT (SELECT state FROM conversation WHERE address = :address), "
+    "EXISTS (SELECT 1 FROM addressoptout WHERE address = :address), "
+    "notice.dedupe_key, notice.updated_at "
+    f"FROM (SELECT 1) AS one LEFT JOIN ({LAST_NOTICE}) AS notice ON true"
+)
+
+
+def _arrival(holder_where: str) -> str:
+    """PostgreSQL: identity, inbound dedupe and both flood counts in one round trip.
+
+    The counts are those storage.abuse.judge_inbound asks for, in its order: the address's
+    (only for a new message, and for an unknown sender only when it may be answered at
+    all), then, while the address is within its limit, the holder's or the channel's
+    unknown senders'. The address row is bumped first, so rows are locked in the usual
+    order. What is read after the counts (the state) is read by a later statement, which
+    sees a concurrent message's commit once the address row's lock was waited for."""
+    return (
+        f"WITH holder AS (SELECT {_HOLDER_COLUMNS} FROM beneficiary WHERE {holder_where} "
+        "AND erased_at IS NULL LIMIT 1), "
+        f"inbound AS ({INBOUND_INSERT}), "
+        'mine AS (INSERT INTO inboundcount ("key", window_start, hits) '
+        "SELECT :address_key, :address_window, 1 FROM inbound "
+        "WHERE :count_unknown OR EXISTS (SELECT 1 FROM holder) "
+        'ON CONFLICT ("key", window_start) DO UPDATE SET hits = inboundcount.hits + 1 '
+        "RETURNING hits), "
+        'theirs AS (INSERT INTO inboundcount ("key", window_start, hits) '
+        "SELECT COALESCE('b:' || CAST((SELECT id FROM holder) AS TEXT), :unknown_key), "
+        "CASE WHEN EXISTS (SELECT 1 FROM holder) THEN CAST(:holder_window AS TIMESTAMPTZ) "
+        "ELSE CAST(:unknown_window AS TIMESTAMPTZ) END, 1 "
+        "FROM mine WHERE mine.hits <= :per_address "
+        'ON CONFLICT ("key", window_start) DO UPDATE SET hits = inboundcount.hits + 1 '
+        "RETURNING hits) "
+        f"SELECT {', '.join('holder.' + c.strip() for c in _HOLDER_COLUMNS.split(','))}, "
+        "(SELECT id FROM inbound), (SELECT hits FROM mine), (SELECT hits FROM theirs) "
+        "FROM (SELECT 1) AS one LEFT JOIN holder ON true"
+    )
+
+
+ARRIVAL_BY_PHONE = _arrival("phone = :address")
+ARRIVAL_BY_CHAT = _arrival("telegram_chat_id = :chat_id")
 SET_LAST_CHANNEL = "UPDATE beneficiary SET last_channel = :channel WHERE id = :beneficiary_id"
 
 _LITERAL_OR_NAME = re.compile(r"'[^']*'|(?<!:):(\w+)")
@@ -126,6 +175,9 @@ _STATEMENTS = {
     "BOOKINGS": BOOKINGS,
     "SAVE_STATE": SAVE_STATE,
     "SAVE_REPLY": SAVE_REPLY,
+    "CONVERSATION": CONVERSATION,
+    "ARRIVAL_BY_PHONE": ARRIVAL_BY_PHONE,
+    "ARRIVAL_BY_CHAT": ARRIVAL_BY_CHAT,
     "SET_LAST_CHANNEL": SET_LAST_CHANNEL,
 }
 _POSTGRES = {name: _pyformat(sql) for name, sql in _STATEMENTS.items()}
@@ -152,6 +204,37 @@ def _read_date(value: Any) -> date | None:
 
 
 @dataclass(frozen=True)
+class Arrival:
+    """A message's arrival: who sent it, its stored row (or the first delivery's), and the
+    flood counters bumped for it, in the order storage.abuse.judge_inbound asks for them."""
+
+    holder: Holder | None
+    record: InboundRecord
+    count: Callable[[str, timedelta], int]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What a turn reads before the flow runs."""
+
+    state: dict[str, Any] | None
+    stopped: bool  # the address said STOP (storage.opt_outs)
+    notice: BookingNotice | None
+
+
+def _replay(counted: list[tuple[str, int]]) -> Callable[[str, timedelta], int]:
+    """judge_inbound's `count` answered from counts already made, key by key, in order."""
+    remaining = list(counted)
+
+    def count(key: str, _window: timedelta) -> int:
+        expected, hits = remaining.pop(0)
+        assert key == expected, f"counted {expected}, asked for {key}"
+        return hits
+
+    return count
+
+
+@dataclass(frozen=True)
 class Holder:
     """The beneficiary behind an address, as the conversation needs them."""
 
@@ -169,8 +252,10 @@ class ConversationStore:
         self._sql = _STATEMENTS if self.sqlite else _POSTGRES
         driver = connection.connection.driver_connection
         assert driver is not None
+        self._driver = driver
         self._cursor = driver.cursor()
         self._session: Session | None = None
+        self._pending: list[tuple[str, dict[str, Any]]] = []
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -180,9 +265,21 @@ class ConversationStore:
     def _run(self, name: str, params: dict[str, Any]) -> Any:
         if self._session is not None:
             self._session.flush()  # the ORM's pending rows go first, as in one Session
+        if self._pending:
+            self._write_pending()
         cursor = self._cursor
         cursor.execute(self._sql[name], params)
         return cursor
+
+    def _write(self, name: str, params: dict[str, Any]) -> None:
+        """A write nothing reads back in this turn: sent with the next statement or with
+        the commit (on PostgreSQL the last writes and COMMIT go in one round trip)."""
+        self._pending.append((name, params))
+
+    def _write_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        for name, params in pending:
+            self._cursor.execute(self._sql[name], params)
 
     def session(self) -> Session:
         """An ORM Session on this connection and transaction, for the turn's rarer needs."""
@@ -195,9 +292,15 @@ class ConversationStore:
         return self._session
 
     def commit(self) -> None:
-        """Flush the ORM's pending rows, if a Session was opened, then commit."""
+        """The ORM's pending rows (if a Session was opened), the pending writes, COMMIT."""
         if self._session is not None:
             self._session.flush()
+        if self._pending and not self.sqlite:
+            with self._driver.pipeline():  # psycopg: the writes and COMMIT, one round trip
+                self._write_pending()
+                self.connection.commit()
+            return
+        self._write_pending()
         self.connection.commit()
 
     def close(self) -> None:
@@ -215,8 +318,10 @@ class ConversationStore:
             row = self._run("HOLDER_BY_CHAT", {"chat_id": chat_id}).fetchone()
         else:
             row = self._run("HOLDER_BY_PHONE", {"address": address}).fetchone()
-        if row is None:
-            return None
+        return self._holder_of(row) if row is not None else None
+
+    @staticmethod
+    def _holder_of(row: Any) -> Holder:
         view = BeneficiaryView(
             id=row[0],
             first_name=row[1],
@@ -239,6 +344,57 @@ class ConversationStore:
             return InboundRecord(inserted[0], duplicate=False)
         first = self._run("INBOUND_FIRST", params).fetchone()
         return InboundRecord(first[0], duplicate=True, reply=first[1])
+
+    def arrive(
+        self,
+        *,
+        channel: str,
+        provider_id: str,
+        address: str,
+        body: str | None,
+        now: datetime,
+        limits: InboundLimits,
+        unknown_answerable: bool,
+    ) -> Arrival:
+        """holder(), record_inbound() and the flood counts judge_inbound will ask for: on
+        PostgreSQL in one statement, on SQLite one statement after the other (the counts
+        are made when judge_inbound asks). `unknown_answerable`: an unknown sender on this
+        channel and address may be answered at all (else nothing is counted for them)."""
+        if self.sqlite:
+            holder = self.holder(address=address)
+            record = self.record_inbound(
+                channel=channel, provider_id=provider_id, address=address, body=body, now=now
+            )
+            return Arrival(holder, record, lambda key, window: self.count(key, window, now))
+        chat_id = telegram_chat_id(address)
+        params = {
+            "chat_id": chat_id,
+            "address": address,
+            "channel": channel,
+            "provider_id": provider_id,
+            "body": body,
+            "now": now,
+            "address_key": address_key(address),
+            "address_window": window_start(now, limits.per_address_window),
+            "count_unknown": unknown_answerable,
+            "unknown_key": f"u:{channel}",
+            "holder_window": window_start(now, limits.per_beneficiary_window),
+            "unknown_window": window_start(now, limits.unknown_global_window),
+            "per_address": limits.per_address,
+        }
+        name = "ARRIVAL_BY_CHAT" if chat_id is not None else "ARRIVAL_BY_PHONE"
+        row = self._run(name, params).fetchone()
+        holder = self._holder_of(row[:7]) if row[0] is not None else None
+        inbound_id, mine, theirs = row[7:]
+        if inbound_id is None:
+            first = self._run("INBOUND_FIRST", {"channel": channel, "provider_id": provider_id})
+            first_id, reply = first.fetchone()
+            return Arrival(holder, InboundRecord(first_id, True, reply), _replay([]))
+        counted = [] if mine is None else [(address_key(address), mine)]
+        if theirs is not None:
+            key = f"b:{holder.id}" if holder is not None else f"u:{channel}"
+            counted.append((key, theirs))
+        return Arrival(holder, InboundRecord(inbound_id, duplicate=False), _replay(counted))
 
     def count(self, key: str, window: timedelta, now: datetime) -> int:
         """storage.abuse.count_inbound: one atomic bump of the window's counter row."""
@@ -275,13 +431,27 @@ class ConversationStore:
 
     def save_state(self, *, address: str, state: dict[str, Any], now: datetime) -> None:
         params = {"address": address, "state": json.dumps(state), "now": self._time(now)}
-        self._run("SAVE_STATE", params)
+        self._write("SAVE_STATE", params)
 
     def save_reply(self, *, inbound_id: int, reply: str | None) -> None:
-        self._run("SAVE_REPLY", {"inbound_id": inbound_id, "reply": reply})
+        self._write("SAVE_REPLY", {"inbound_id": inbound_id, "reply": reply})
 
     def set_last_channel(self, *, beneficiary_id: int, channel: str) -> None:
-        self._run("SET_LAST_CHANNEL", {"beneficiary_id": beneficiary_id, "channel": channel})
+        self._write("SET_LAST_CHANNEL", {"beneficiary_id": beneficiary_id, "channel": channel})
+
+    def conversation(self, *, address: str, holder: Holder | None, now: datetime) -> Conversation:
+        """state() and last_booking_notice() (for a holder) in one statement."""
+        params = {
+            "address": address,
+            "beneficiary_id": holder.id if holder is not None else None,
+            "since": self._time(now - NOTICE_LIFETIME),
+        }
+        saved, stopped, key, sent_at = self._run("CONVERSATION", params).fetchone()
+        if isinstance(saved, str):
+            saved = json.loads(saved)
+        booking_id = booking_id_of_key(key) if key is not None else None
+        notice = BookingNotice(booking_id, _read_time(sent_at)) if booking_id is not None else None
+        return Conversation(dict(saved) if saved is not None else None, bool(stopped), notice)
 
     def last_booking_notice(
         self, *, beneficiary_id: int, address: str, now: datetime

@@ -12,7 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from storage.abuse import InboundLimits, count_inbound, inbound_allowed, purge_inbound_counts
+from storage.abuse import (
+    InboundLimits,
+    count_inbound,
+    inbound_allowed,
+    judge_inbound,
+    purge_inbound_counts,
+)
 from storage.booking import reserve_seat
 from storage.conversation_store import WouldWait, conversation_unit
 from storage.conversations import load_state, record_inbound, save_inbound_reply, save_state
@@ -23,6 +29,7 @@ from storage.identity import beneficiary_for_address
 from storage.models import Beneficiary, InboundCount, InboundMessage, OutboundMessage
 from storage.notices import last_booking_notice
 from storage.opt_outs import record_address_opt_out
+from storage.phones import is_french
 from tests import factories
 from tests.factories import NOW
 
@@ -278,3 +285,112 @@ def test_without_wait_another_writer_is_not_waited_for(engine: Engine) -> None:
     with Session(engine) as session:  # the busy timeout is back on the pooled connection
         timeout = session.connection().exec_driver_sql("PRAGMA busy_timeout").scalar()
         assert timeout == 10_000
+
+
+def _orm_verdict(
+    engine: Engine, channel: str, address: str, sid: str, now: datetime, limits: InboundLimits
+) -> str | None:
+    """What the ORM path decided for one message (the assistant before the store)."""
+    with unit_of_work(engine) as session:
+        holder = beneficiary_for_address(session, channel=channel, address=address)
+        record = record_inbound(
+            session, channel=channel, provider_id=sid, address=address, body="x", now=now
+        )
+        assert not record.duplicate
+        if channel == "sms" and holder is None and not is_french(address):
+            return "foreign"
+        verdict = inbound_allowed(
+            session,
+            channel=channel,
+            address=address,
+            beneficiary_id=holder.id if holder else None,
+            now=now,
+            limits=limits,
+        )
+        session.commit()
+        return verdict.limit
+
+
+def _store_verdict(
+    engine: Engine, channel: str, address: str, sid: str, now: datetime, limits: InboundLimits
+) -> str | None:
+    with conversation_unit(engine) as store:
+        answerable = channel != "sms" or is_french(address)
+        arrival = store.arrive(
+            channel=channel,
+            provider_id=sid,
+            address=address,
+            body="x",
+            now=now,
+            limits=limits,
+            unknown_answerable=answerable,
+        )
+        again = store.arrive(
+            channel=channel,
+            provider_id=sid,
+            address=address,
+            body="x",
+            now=now,
+            limits=limits,
+            unknown_answerable=answerable,
+        )
+        assert again.record.duplicate and again.record.id == arrival.record.id
+        holder = arrival.holder
+        if holder is None and not answerable:
+            store.commit()
+            return "foreign"
+        verdict = judge_inbound(
+            arrival.count,
+            channel=channel,
+            address=address,
+            beneficiary_id=holder.id if holder else None,
+            limits=limits,
+        )
+        store.commit()
+        return verdict.limit
+
+
+@pytest.mark.parametrize("senders", ["known", "unknown", "foreign", "telegram"])
+def test_arrival_judges_a_burst_like_the_orm_path(engine: Engine, senders: str) -> None:
+    """The same burst through `arrive` (one statement on PostgreSQL) and through the ORM
+    path, in two different windows: the same verdicts; a foreign unknown number is not
+    counted at all; a repeated delivery is not counted again."""
+    limits = InboundLimits(
+        per_address=4, per_beneficiary=6, unknown_global=5, unknown_over_cap_per_address=2
+    )
+    prefix = {"known": "+3361234", "unknown": "+3361234", "foreign": "+4479460"}.get(senders)
+    addresses = [f"{prefix}{n % 3:04d}" if prefix else f"tg:9{n % 3}" for n in range(14)]
+    if senders == "known":
+        for address in set(addresses):
+            _person(engine, phone=address)
+    channel = "telegram" if senders == "telegram" else "sms"
+    later = NOW + timedelta(days=1)
+    ours = [
+        _store_verdict(engine, channel, a, f"S{n}", NOW, limits) for n, a in enumerate(addresses)
+    ]
+    with unit_of_work(engine) as session:
+        counters = session.scalar(select(func.count()).select_from(InboundCount))
+    theirs = [
+        _orm_verdict(engine, channel, a, f"O{n}", later, limits) for n, a in enumerate(addresses)
+    ]
+    assert ours == theirs
+    assert (counters == 0) == (senders == "foreign")
+    assert len(set(ours)) > 1 or senders == "foreign"  # the limits were reached
+
+
+def test_conversation_reads_state_stop_and_notice_at_once(engine: Engine) -> None:
+    person, booking = _booked(engine)
+    with conversation_unit(engine) as store:
+        holder = store.holder(address=PHONE)
+        store.save_state(address=PHONE, state={"step": "menu"}, now=NOW)
+        read = store.conversation(address=PHONE, holder=holder, now=NOW)  # sees the write
+        anonymous = store.conversation(address=PHONE, holder=None, now=NOW)
+        store.commit()
+    assert read.state == {"step": "menu"} and not read.stopped
+    assert read.notice is not None and read.notice.booking_id == booking
+    assert anonymous.notice is None and anonymous.state == read.state
+    with unit_of_work(engine) as session:
+        record_address_opt_out(session, channel="sms", address=PHONE, now=NOW)
+        session.commit()
+    with conversation_unit(engine) as store:
+        assert store.conversation(address=PHONE, holder=holder, now=NOW).stopped
