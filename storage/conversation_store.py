@@ -383,7 +383,9 @@ class ConversationStore:
             "per_address": limits.per_address,
         }
         name = "ARRIVAL_BY_CHAT" if chat_id is not None else "ARRIVAL_BY_PHONE"
-        row = self._run(name, params).fetchone()
+        with self._driver.pipeline():  # psycopg's BEGIN and the statement: one round trip
+            cursor = self._run(name, params)
+        row = cursor.fetchone()
         holder = self._holder_of(row[:7]) if row[0] is not None else None
         inbound_id, mine, theirs = row[7:]
         if inbound_id is None:
