@@ -8,9 +8,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 import flows
 from bot.effects import EffectContext, EffectRefused, execute_effects
@@ -18,19 +18,23 @@ from config import Settings
 from config.catalogs import available_languages
 from config.lexicon import load_lexicons
 from flows.lexicon import build_lexicon
-from flows.types import Ctx, FlowSettings, Input, Rejected, Reply, Text
-from storage.abuse import InboundLimits, inbound_allowed
-from storage.conversations import load_state, record_inbound, save_inbound_reply, save_state
+from flows.types import Ctx, FlowSettings, Input, Rejected, Reply, Step, Text
+from storage.abuse import InboundLimits, judge_inbound
+from storage.conversation_store import (
+    Arrival,
+    ConversationStore,
+    Holder,
+    WouldWait,
+    conversation_unit,
+)
 from storage.db import unit_of_work
-from storage.directory import DatabaseDirectory, beneficiary_view
 from storage.geo import PlaceResolver, default_resolver
 from storage.identity import beneficiary_for_address, set_beneficiary_flags
-from storage.models import Beneficiary
-from storage.notices import last_booking_notice
-from storage.opt_outs import address_opted_out, set_opt_out
+from storage.opt_outs import set_opt_out
 from storage.phones import is_french, mask_phone
+from storage.turn_directory import TurnDirectory
 
-__all__ = ["Assistant", "Turn", "sms_address", "telegram_address"]
+__all__ = ["Assistant", "Turn", "WouldWait", "sms_address", "telegram_address"]
 
 log = logging.getLogger(__name__)
 
@@ -46,25 +50,25 @@ def _opt_out_request(message: Input, opt_out_type: str | None) -> bool | None:
 
 
 def _apply_opt_out(
-    session: Session,
+    store: ConversationStore,
     channel: str,
     address: str,
-    holder: Beneficiary | None,
+    holder: Holder | None,
     opted_out: bool,
     now: datetime,
 ) -> None:
     """STOP / START without running the conversation: the tables and the saved state agree."""
     set_opt_out(
-        session,
+        store.session(),
         channel=channel,
         address=address,
         beneficiary_id=holder.id if holder else None,
         opted_out=opted_out,
         now=now,
     )
-    state = load_state(session, address=address)
+    state, _stopped = store.state(address=address)
     if state is not None:
-        save_state(session, address=address, state={**state, "opted_out": opted_out}, now=now)
+        store.save_state(address=address, state={**state, "opted_out": opted_out}, now=now)
 
 
 def sms_address(phone: str) -> str:
@@ -122,72 +126,66 @@ class Assistant:
         provider_id: str | None = None,
         body: str | None = None,
         now: datetime | None = None,
-        on_commit: Callable[[Session, Turn], str | None] | None = None,
+        on_commit: Callable[[Turn], str | None] | None = None,
         opt_out_type: str | None = None,
+        wait: bool = True,
     ) -> Turn:
         """Process one message; a provider id seen before returns the first answer again.
 
         STOP and START (or the provider's `opt_out_type`, Twilio's OptOutType) are honoured
         before the flood limits: over a limit they are applied without an answer.
         `on_commit` renders the reply before the commit so it is stored with the inbound row.
+        `wait=False` (SQLite, from the event loop) raises WouldWait, before doing anything,
+        when another writer holds the database.
         """
         now = now or self.clock()
         opt_out = _opt_out_request(message, opt_out_type)
         if opt_out_type in {"STOP", "START"}:
             message = Text(opt_out_type)  # the provider recognised it: the flows must too
-        with unit_of_work(self.engine) as session:
-            holder = beneficiary_for_address(session, channel=channel, address=address)
-            inbound_id = None
-            if provider_id is not None:
-                record = record_inbound(
-                    session,
+        with conversation_unit(self.engine, wait=wait) as store:
+            if provider_id is None:  # a terminal chat: no delivery to deduplicate or count
+                holder, inbound_id = store.holder(address=address), None
+            else:
+                arrival = store.arrive(
                     channel=channel,
                     provider_id=provider_id,
                     address=address,
                     body=body,
                     now=now,
+                    limits=self.limits,
+                    unknown_answerable=channel != "sms" or is_french(address),
                 )
-                if record.duplicate:
-                    return Turn([], "fr", duplicate=True, stored_reply=record.reply)
-                inbound_id = record.id
-                if not self._may_answer(
-                    session, channel=channel, address=address, holder=holder, now=now
-                ):
+                if arrival.record.duplicate:
+                    return Turn([], "fr", duplicate=True, stored_reply=arrival.record.reply)
+                holder, inbound_id = arrival.holder, arrival.record.id
+                if not self._may_answer(arrival, channel=channel, address=address):
                     if opt_out is not None:
-                        _apply_opt_out(session, channel, address, holder, opt_out, now)
-                    session.commit()  # keep the record: it counts toward the limits
+                        _apply_opt_out(store, channel, address, holder, opt_out, now)
+                    store.commit()  # keep the record: it counts toward the limits
                     return Turn([], "fr", refused=True)
             turn = self._run(
-                session, holder, channel=channel, address=address, message=message, now=now
+                store, holder, channel=channel, address=address, message=message, now=now
             )
             if on_commit is not None:
-                rendered = on_commit(session, turn)
+                rendered = on_commit(turn)
                 if inbound_id is not None:
-                    save_inbound_reply(session, inbound_id=inbound_id, reply=rendered)
-            session.commit()
+                    store.save_reply(inbound_id=inbound_id, reply=rendered)
+            store.commit()
             return turn
 
-    def _may_answer(
-        self,
-        session: Session,
-        *,
-        channel: str,
-        address: str,
-        holder: Beneficiary | None,
-        now: datetime,
-    ) -> bool:
+    def _may_answer(self, arrival: Arrival, *, channel: str, address: str) -> bool:
         """Flood limits, and SMS or voice answers only to French numbers or known beneficiaries."""
+        holder = arrival.holder
         if channel in ("sms", "voice") and holder is None and not is_french(address):
             log.warning(
                 "%s from non-French unknown number %s: no reply", channel, mask_phone(address)
             )
             return False
-        verdict = inbound_allowed(
-            session,
+        verdict = judge_inbound(
+            arrival.count,
             channel=channel,
             address=address,
             beneficiary_id=holder.id if holder else None,
-            now=now,
             limits=self.limits,
         )
         if not verdict.allowed:
@@ -225,54 +223,67 @@ class Assistant:
 
     def _run(
         self,
-        session: Session,
-        holder: Beneficiary | None,
+        store: ConversationStore,
+        holder: Holder | None,
         *,
         channel: str,
         address: str,
         message: Input,
         now: datetime,
     ) -> Turn:
-        directory = DatabaseDirectory(session, resolver=self.resolver, now=now)
+        saved = store.conversation(address=address, holder=holder, now=now)
         ctx = Ctx(
             now=now,
             channel=channel,
             address=address,
-            beneficiary=beneficiary_view(holder) if holder else None,
-            directory=directory,
+            beneficiary=holder.view if holder else None,
+            directory=TurnDirectory(store, resolver=self.resolver, now=now),
             settings=self.flow_settings,
-            notice=(
-                last_booking_notice(session, beneficiary_id=holder.id, address=address, now=now)
-                if holder is not None and holder.id is not None
-                else None
-            ),
+            notice=saved.notice,
         )
-        state = load_state(session, address=address)
-        if address_opted_out(session, address=address):
+        state = saved.state
+        if saved.stopped:
             state = {**(state or {}), "opted_out": True}  # said STOP, maybe before any state
         step = flows.handle(state, message, ctx)
+        beneficiary_id = holder.id if holder else None
+        if step.effects:
+            beneficiary_id, step = self._apply_effects(
+                store, step, state, ctx, channel=channel, address=address, holder=holder
+            )
+        if beneficiary_id is not None and (holder is None or holder.last_channel != channel):
+            store.set_last_channel(beneficiary_id=beneficiary_id, channel=channel)
+        store.save_state(address=address, state=step.state, now=now)
+        return Turn(step.replies, str(step.state.get("language") or "fr"))
+
+    def _apply_effects(
+        self,
+        store: ConversationStore,
+        step: Step,
+        state: dict[str, Any] | None,
+        ctx: Ctx,
+        *,
+        channel: str,
+        address: str,
+        holder: Holder | None,
+    ) -> tuple[int | None, Step]:
+        """The step's effects through the ORM, in a savepoint; a refusal from the store
+        runs the flow again with `Rejected`. Returns the beneficiary after them (a linked
+        booklet changes it) and the step that stands."""
+        session = store.session()
         effects = EffectContext(
             session=session,
             channel=channel,
             address=address,
             beneficiary_id=holder.id if holder else None,
-            now=now,
+            now=ctx.now,
             settings=self.settings,
         )
-        if step.effects:
-            try:
-                with session.begin_nested():
-                    execute_effects(effects, step.effects)
-            except EffectRefused as refused:
-                log.info("effect refused: %s", refused)
-                rejected = Rejected(effect=refused.effect, reason=refused.reason)
-                step = flows.handle(state, rejected, ctx)
+        try:
+            with session.begin_nested():
                 execute_effects(effects, step.effects)
-        if effects.beneficiary_id is not None and (
-            holder is None or holder.last_channel != channel
-        ):
-            set_beneficiary_flags(
-                session, beneficiary_id=effects.beneficiary_id, last_channel=channel
-            )
-        save_state(session, address=address, state=step.state, now=now)
-        return Turn(step.replies, str(step.state.get("language") or "fr"))
+        except EffectRefused as refused:
+            log.info("effect refused: %s", refused)
+            rejected = Rejected(effect=refused.effect, reason=refused.reason)
+            step = flows.handle(state, rejected, ctx)
+            execute_effects(effects, step.effects)
+        return effects.beneficiary_id, step

@@ -4,6 +4,7 @@ database in a temporary folder, and the results go to a Rich table and a JSON fi
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 import tempfile
@@ -107,10 +108,27 @@ def _extra_benches() -> dict[str, Callable[[Path, bool], Result]]:
     return MORE_BENCHES
 
 
-def run_bench(*, quick: bool, json_path: Path, console: Console) -> dict[str, Any]:
+def run_bench(
+    *,
+    quick: bool,
+    json_path: Path,
+    console: Console,
+    only: list[str] | None = None,
+    database_url: str | None = None,
+    baseline: Path | None = None,
+) -> dict[str, Any]:
+    """Run the benchmarks (those named in `only`, by prefix, when given). The webhook rows
+    run on SQLite, and on PostgreSQL too with `database_url` (or PASSNUM_TEST_DATABASE_URL);
+    `baseline`, an earlier passnum's source tree, adds its webhook path to the same rounds."""
+    from bot.bench_webhook import webhook_benches
+
+    database_url = database_url or os.environ.get("PASSNUM_TEST_DATABASE_URL") or None
+    benches = {**BENCHES, **_extra_benches(), **webhook_benches(database_url, baseline)}
+    if only:
+        benches = {k: v for k, v in benches.items() if any(k.startswith(o) for o in only)}
     results: dict[str, Any] = {"machine": machine_description(), "quick": quick, "results": {}}
     with tempfile.TemporaryDirectory(prefix="passnum-bench-") as folder:
-        for name, bench in {**BENCHES, **_extra_benches()}.items():
+        for name, bench in benches.items():
             console.print(f"[dim]running {name}…[/dim]")
             results["results"][name] = bench(Path(folder), quick)
     json_path.write_text(json.dumps(results, indent=2))

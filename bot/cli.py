@@ -162,11 +162,18 @@ def chat(
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="server processes (PostgreSQL only; see docs/operations.md)")
+    ] = 1,
 ) -> None:
     """Run the HTTP app (webhooks, staff API) with the scheduler and Telegram."""
-    from bot.server import run_server
+    from bot.server import WorkersRefused, run_server
 
-    run_server(_settings(), host=host, port=port)
+    try:
+        run_server(_settings(), host=host, port=port, workers=workers)
+    except WorkersRefused as refused:
+        errors.print(f"[red]Cannot start:[/red] {refused}", soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -208,11 +215,29 @@ def broadcast(
 def bench(
     quick: Annotated[bool, typer.Option("--quick", help="smaller sizes, for CI")] = False,
     json_file: Annotated[Path | None, typer.Option("--json", help="write results here")] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="only benchmarks named so (a prefix)")
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL URL: the webhook rows run there too (a throw-away schema)"),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="an earlier passnum source tree: its webhook path in the same rounds"),
+    ] = None,
 ) -> None:
     """Run the benchmark suite; print a table and write JSON."""
     from bot.bench import run_bench
 
-    run_bench(quick=quick, json_path=json_file or Path("bench-results.json"), console=console)
+    run_bench(
+        quick=quick,
+        json_path=json_file or Path("bench-results.json"),
+        console=console,
+        only=only,
+        database_url=database_url,
+        baseline=baseline,
+    )
 
 
 def _register_sub_commands() -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
-from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.assistant import Turn
+from bot.assistant import Turn, WouldWait
 from bot.http_limits import read_form
 from bot.twilio_sms import signature_is_valid
+from bot.twiml import messages_twiml
 from flows.types import Text
 from storage.phones import mask_phone
 
@@ -26,10 +28,7 @@ REPLY_SEPARATOR = "\x1e"  # joins the SMS of one answer when stored with the inb
 
 
 def _twiml(texts: list[str]) -> Response:
-    answer = MessagingResponse()
-    for text in texts:
-        answer.message(text)
-    return Response(content=str(answer), media_type="text/xml")
+    return Response(content=messages_twiml(texts), media_type="text/xml")
 
 
 async def _signed_form(request: Request) -> dict[str, str]:
@@ -52,6 +51,21 @@ def _required(form: dict[str, str], *names: str) -> list[str]:
     return values
 
 
+async def _converse(services: Any, converse: Callable[..., Turn]) -> Turn:
+    """On SQLite, on the event loop: one writer at a time anyway, and the hop to a thread
+    and back cost as much as the conversation itself. Should another writer hold the
+    database (the scheduler, another process), the turn waits for it in a thread instead,
+    never on the loop. PostgreSQL: in a thread, several at once (the pool)."""
+    if services.conversations_on_loop:
+        try:
+            return converse(wait=False)
+        except WouldWait:
+            pass
+    return await anyio.to_thread.run_sync(
+        functools.partial(converse, wait=True), limiter=services.conversation_limiter
+    )
+
+
 @router.post("/sms/twilio")
 async def inbound_sms(request: Request) -> Response:
     form = await _signed_form(request)
@@ -59,23 +73,21 @@ async def inbound_sms(request: Request) -> Response:
     services = request.app.state.services
     texts: list[str] = []
 
-    def render(_session: object, turn: Turn) -> str:
+    def render(turn: Turn) -> str:
         texts.extend(services.presenter.sms(turn))
         return REPLY_SEPARATOR.join(texts)
 
-    turn = await anyio.to_thread.run_sync(
-        functools.partial(
-            services.assistant.handle,
-            channel="sms",
-            address=sender,
-            message=Text(form.get("Body", "")),
-            provider_id=sid,
-            body=form.get("Body", ""),
-            on_commit=render,
-            opt_out_type=form.get("OptOutType", "").upper() or None,
-        ),
-        limiter=services.conversation_limiter,
+    converse = functools.partial(
+        services.assistant.handle,
+        channel="sms",
+        address=sender,
+        message=Text(form.get("Body", "")),
+        provider_id=sid,
+        body=form.get("Body", ""),
+        on_commit=render,
+        opt_out_type=form.get("OptOutType", "").upper() or None,
     )
+    turn = await _converse(services, converse)
     if turn.duplicate:
         log.info("twilio: %s from %s seen before, repeating the answer", sid, mask_phone(sender))
         texts = turn.stored_reply.split(REPLY_SEPARATOR) if turn.stored_reply else []

@@ -23,7 +23,6 @@ from dataclasses import replace
 
 import anyio
 from fastapi import APIRouter, HTTPException, Request, Response
-from sqlmodel import Session
 
 from bot.assistant import Turn
 from bot.http_limits import read_form
@@ -80,7 +79,7 @@ async def _converse(
     services = request.app.state.services
     said: list[VoiceTurn] = []
 
-    def render(_session: Session, turn: Turn) -> str:
+    def render(turn: Turn) -> str:
         said.append(services.presenter.voice(turn))
         return said[-1].to_json()
 

@@ -18,10 +18,17 @@ from bot.assistant import Assistant
 from bot.body_limit import BodySizeLimit
 from bot.presenter import Presenter
 from bot.runtime import configure_logging, open_database
-from config import Settings
+from config import Settings, load_settings
 from storage.db import is_sqlite
 
-__all__ = ["Services", "create_app", "run_server"]
+__all__ = [
+    "Services",
+    "WorkersRefused",
+    "create_app",
+    "run_server",
+    "worker_app",
+    "workers_refusal",
+]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +45,11 @@ class Services:
     telegram_inbox: Any = None  # bot.telegram_inbox.TelegramInbox, likewise
     extras: dict[str, Any] = field(default_factory=dict)
     _limiter: Any = None
+
+    @property
+    def conversations_on_loop(self) -> bool:
+        """SQLite conversations run on the event loop (bot.routes_twilio)."""
+        return is_sqlite(self.engine)
 
     @property
     def conversation_limiter(self) -> anyio.CapacityLimiter:
@@ -149,12 +161,61 @@ def tune_interpreter() -> None:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
 
-def run_server(settings: Settings, *, host: str, port: int) -> None:
+class WorkersRefused(ValueError):
+    """`--workers N` asked where several processes cannot work."""
+
+
+def workers_refusal(settings: Settings, workers: int) -> str | None:
+    """Why these settings cannot run `workers` processes, or None when they can."""
+    if workers < 1:
+        return "--workers must be at least 1"
+    if workers == 1:
+        return None
+    if settings.database_url.startswith("sqlite"):
+        return (
+            "--workers > 1 needs PostgreSQL: SQLite has one writer, so more processes only "
+            "queue on its lock (set PASSNUM_DATABASE_URL to a postgresql+psycopg:// URL)"
+        )
+    from bot.telegram_bot import webhook_mode
+
+    if settings.telegram_token and not webhook_mode(settings):
+        return (
+            "--workers > 1 needs Telegram in webhook mode (an https PASSNUM_PUBLIC_URL and "
+            "PASSNUM_TELEGRAM_WEBHOOK_SECRET): polling must run in one process only"
+        )
+    return None
+
+
+def worker_app() -> FastAPI:
+    """The app of one `passnum serve --workers N` process: settings from the environment (as
+    the parent read them), the schema already brought up to date by the parent."""
+    tune_interpreter()
+    configure_logging()
+    settings = load_settings()
+    return create_app(settings, engine=open_database(settings, migrate=False))
+
+
+def run_server(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
+    refusal = workers_refusal(settings, workers)
+    if refusal is not None:
+        raise WorkersRefused(refusal)
     tune_interpreter()
-
     configure_logging()
+    if workers > 1:
+        open_database(settings).dispose()  # migrate once, before the workers start
+        log.info("passnum on http://%s:%s, %d worker processes", host, port, workers)
+        uvicorn.run(
+            "bot.server:worker_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=True,
+        )
+        return
     app = create_app(settings)
     log.info("passnum on http://%s:%s (database %s)", host, port, services_url(app))
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)

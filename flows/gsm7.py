@@ -38,21 +38,40 @@ def _one(char: str) -> str:
     return "".join(c for c in decomposed if c in BASIC or c in EXTENSION)
 
 
+_GSM7 = frozenset(BASIC | EXTENSION)
+_REMEMBERED = 4096  # distinct characters whose transliteration is kept
+
+
+class _Transliteration(dict[int, str]):
+    """`str.translate`'s table, filled on first sight of each character (`_one`)."""
+
+    def __missing__(self, code: int) -> str:
+        converted = _one(chr(code))
+        if len(self) < _REMEMBERED:
+            self[code] = converted
+        return converted
+
+
+_TRANSLITERATION = _Transliteration()
+
+
 def to_gsm7(text: str) -> str:
     """The text with every character outside GSM-7 transliterated or dropped (emoji)."""
-    converted = "".join(_one(char) for char in text)
+    # Every SMS reply goes through here several times (flows.render): a text already in
+    # GSM-7 is checked as a set, the others translated in C with the characters' table.
+    converted = text if _GSM7.issuperset(text) else text.translate(_TRANSLITERATION)
     # Dropped emoji leave double spaces behind; tidy each line.
     return "\n".join(" ".join(line.split()) for line in converted.split("\n"))
 
 
 def is_gsm7(text: str) -> bool:
     """True when every character is in the GSM-7 basic or extension table."""
-    return all(char in BASIC or char in EXTENSION for char in text)
+    return _GSM7.issuperset(text)
 
 
 def gsm7_length(text: str) -> int:
     """Septets the text takes in GSM-7: extension characters (€ [ ] …) count two."""
-    return sum(2 if char in EXTENSION else 1 for char in text)
+    return len(text) + sum(text.count(char) for char in EXTENSION)
 
 
 def sms_segments(text: str) -> int:

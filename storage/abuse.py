@@ -21,6 +21,7 @@ transactions never wait for each other in a cycle.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -32,9 +33,11 @@ from storage.models import InboundCount
 
 __all__ = [
     "InboundLimits",
+    "address_key",
     "Verdict",
     "count_inbound",
     "inbound_allowed",
+    "judge_inbound",
     "purge_inbound_counts",
     "window_start",
 ]
@@ -97,19 +100,33 @@ def inbound_allowed(
     limits: InboundLimits,
 ) -> Verdict:
     """Count the message against the limits (in the caller's transaction) and judge it."""
-    mine = count_inbound(
-        session, key=address_key(address), window=limits.per_address_window, now=now
+    return judge_inbound(
+        lambda key, window: count_inbound(session, key=key, window=window, now=now),
+        channel=channel,
+        address=address,
+        beneficiary_id=beneficiary_id,
+        limits=limits,
     )
+
+
+def judge_inbound(
+    count: Callable[[str, timedelta], int],
+    *,
+    channel: str,
+    address: str,
+    beneficiary_id: int | None,
+    limits: InboundLimits,
+) -> Verdict:
+    """The limits' rule, whatever bumps the counters: `count(key, window)` adds one message
+    to that key's counter for the current window and returns the new count (the ORM path,
+    `count_inbound`, and the conversation store's prepared statement share this rule)."""
+    mine = count(address_key(address), limits.per_address_window)
     if mine > limits.per_address:
         return Verdict(False, "address")
     if beneficiary_id is not None:
-        theirs = count_inbound(
-            session, key=f"b:{beneficiary_id}", window=limits.per_beneficiary_window, now=now
-        )
+        theirs = count(f"b:{beneficiary_id}", limits.per_beneficiary_window)
         return Verdict(True) if theirs <= limits.per_beneficiary else Verdict(False, "beneficiary")
-    unknown = count_inbound(
-        session, key=f"u:{channel}", window=limits.unknown_global_window, now=now
-    )
+    unknown = count(f"u:{channel}", limits.unknown_global_window)
     if unknown <= limits.unknown_global or mine <= limits.unknown_over_cap_per_address:
         return Verdict(True)
     return Verdict(False, "unknown")

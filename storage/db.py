@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-__all__ = ["create_db_engine", "is_sqlite", "read_only", "unit_of_work"]
+__all__ = ["create_db_engine", "is_sqlite", "read_only", "sqlite_write_lock", "unit_of_work"]
 
 _READ_ONLY = "passnum_read_only"  # an execution option: BEGIN deferred, not IMMEDIATE
 
@@ -35,6 +35,11 @@ _SQLITE_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = (
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def sqlite_write_lock(engine: Engine) -> threading.RLock | None:
+    """The lock this process's SQLite writers queue on (None for other databases)."""
+    return _SQLITE_WRITE_LOCKS.get(engine)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

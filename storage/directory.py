@@ -41,6 +41,7 @@ __all__ = [
     "beneficiary_view",
     "booklet_holder",
     "booklet_numbered",
+    "commune_name",
     "link_token_hash",
 ]
 
@@ -98,6 +99,11 @@ def _commune_names() -> dict[str, str]:
     return {commune.insee: commune.name for commune in communes()}
 
 
+def commune_name(insee: str | None) -> str | None:
+    """The commune's name for its INSEE code (the reference list), None when unknown."""
+    return _commune_names().get(insee or "")
+
+
 def beneficiary_view(row: Beneficiary) -> BeneficiaryView:
     return BeneficiaryView(
         id=row.id or 0,
@@ -105,7 +111,7 @@ def beneficiary_view(row: Beneficiary) -> BeneficiaryView:
         language=row.language,
         reminders_enabled=row.reminders_enabled,
         opted_out=row.opted_out,
-        commune=_commune_names().get(row.commune_insee or ""),
+        commune=commune_name(row.commune_insee),
     )
 
 

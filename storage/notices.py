@@ -16,14 +16,14 @@ from flows.types import BookingNotice
 from storage.models import OutboundMessage as Msg
 from storage.models import OutboundStatus
 
-__all__ = ["NOTICE_KEYS", "last_booking_notice"]
+__all__ = ["NOTICE_KEYS", "NOTICE_LIFETIME", "booking_id_of_key", "last_booking_notice"]
 
 NOTICE_KEYS = ("j1:booking:", "h2:booking:", "slot-moved:booking:")
 NOTICE_LIFETIME = timedelta(days=1)
 _SENT = (OutboundStatus.SENT.value, OutboundStatus.DELIVERED.value)
 
 
-def _booking_id(key: str) -> int | None:
+def booking_id_of_key(key: str) -> int | None:
     tail = key.split(":booking:", 1)[-1].split(":", 1)[0]
     return int(tail) if tail.isdigit() else None
 
@@ -46,5 +46,5 @@ def last_booking_notice(
     ).first()
     if row is None or row[0] is None:
         return None
-    booking_id = _booking_id(row[0])
+    booking_id = booking_id_of_key(row[0])
     return BookingNotice(booking_id, row[1]) if booking_id is not None else None

@@ -1,0 +1,427 @@
+"""The conversation's hot path: every statement an inbound message needs in the common case
+(inbound dedupe, identity, flood counts, opt-out, state, balance, bookings, the last booking
+notice, the reply), as SQL text written once at import and run on the DB-API cursor of one
+connection, in one transaction.
+
+Why not the ORM here: through SQLAlchemy's Session and statement builders each of these costs
+0.2-0.8 ms of Python (building the statement, its cache key, compiling the dialect-specific
+upserts that are never cached, the result machinery); on the driver's cursor it is a few
+microseconds, and the database keeps the statements prepared (sqlite3's statement cache,
+psycopg's automatic server-side prepare). See BENCHMARKS.md.
+
+Round trips matter on PostgreSQL: the arrival (identity, dedupe, flood counts, with the
+transaction's BEGIN) is one statement, the conversation's reads another, and the writes
+nothing reads back (state, reply, last channel) wait for the commit and go with COMMIT in one
+pipeline. SQLite runs the same steps one statement after the other, in process.
+
+The rare parts of a conversation (booking a seat, linking a booklet, searching sessions) still
+go through the ORM: `session()` opens a Session on the same connection and transaction, once,
+when a turn needs it. The tables and the meaning of every row are those of storage.models and
+of the ORM functions this store mirrors (storage.conversations, storage.abuse, storage.identity,
+storage.opt_outs, storage.notices, storage.directory); the contract tests
+(tests/storage/test_conversation_store.py) hold both to the same answers on both databases.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from flows.types import Balance, BeneficiaryView, BookingNotice, BookingView, SlotView
+from storage.abuse import InboundLimits, Verdict, address_key, judge_inbound, window_start
+from storage.conversation_sql import POSTGRES, SQLITE
+from storage.conversations import InboundRecord
+from storage.db import SQLITE_BUSY_TIMEOUT_MS, sqlite_write_lock
+from storage.directory import commune_name
+from storage.identity import telegram_chat_id
+from storage.notices import NOTICE_LIFETIME, booking_id_of_key
+
+__all__ = [
+    "Arrival",
+    "Conversation",
+    "ConversationStore",
+    "Holder",
+    "WouldWait",
+    "conversation_unit",
+]
+
+
+class WouldWait(Exception):
+    """Another writer holds SQLite's write lock: this caller asked not to wait for it."""
+
+
+# -- values in and out: SQLite keeps datetimes as SQLAlchemy writes them ------------------
+
+
+def _sqlite_time(moment: datetime) -> str:
+    """The text SQLAlchemy's SQLite DATETIME stores (storage.types.UTCDateTime): naive UTC,
+    always with microseconds, so that comparisons and keys match the ORM's rows exactly."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _read_time(value: Any) -> datetime:
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+
+def _read_date(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A message's arrival: who sent it, its stored row (or the first delivery's), and the
+    flood counters bumped for it, in the order storage.abuse.judge_inbound asks for them."""
+
+    holder: Holder | None
+    record: InboundRecord
+    count: Callable[[str, timedelta], int]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What a turn reads before the flow runs."""
+
+    state: dict[str, Any] | None
+    stopped: bool  # the address said STOP (storage.opt_outs)
+    notice: BookingNotice | None
+
+
+def _replay(counted: list[tuple[str, int]]) -> Callable[[str, timedelta], int]:
+    """judge_inbound's `count` answered from counts already made, key by key, in order."""
+    remaining = list(counted)
+
+    def count(key: str, _window: timedelta) -> int:
+        expected, hits = remaining.pop(0)
+        assert key == expected, f"counted {expected}, asked for {key}"
+        return hits
+
+    return count
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The beneficiary behind an address, as the conversation needs them."""
+
+    id: int
+    view: BeneficiaryView
+    last_channel: str | None
+
+
+class ConversationStore:
+    """The hot path's statements on one connection, inside the caller's transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.sqlite = connection.dialect.name == "sqlite"
+        self._sql = SQLITE if self.sqlite else POSTGRES
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        self._driver = driver
+        self._cursor = driver.cursor()
+        self._session: Session | None = None
+        self._pending: list[tuple[str, dict[str, Any]]] = []
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _time(self, moment: datetime) -> Any:
+        return _sqlite_time(moment) if self.sqlite else moment
+
+    def _run(self, name: str, params: dict[str, Any]) -> Any:
+        if self._session is not None:
+            self._session.flush()  # the ORM's pending rows go first, as in one Session
+        if self._pending:
+            self._write_pending()
+        cursor = self._cursor
+        cursor.execute(self._sql[name], params)
+        return cursor
+
+    def _write(self, name: str, params: dict[str, Any]) -> None:
+        """A write nothing reads back in this turn: sent with the next statement or with
+        the commit (on PostgreSQL the last writes and COMMIT go in one round trip)."""
+        self._pending.append((name, params))
+
+    def _write_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        for name, params in pending:
+            self._cursor.execute(self._sql[name], params)
+
+    def session(self) -> Session:
+        """An ORM Session on this connection and transaction, for the turn's rarer needs."""
+        if self._session is None:
+            self._session = Session(
+                bind=self.connection,
+                expire_on_commit=False,
+                join_transaction_mode="rollback_only",
+            )
+        return self._session
+
+    def commit(self) -> None:
+        """The ORM's pending rows (if a Session was opened), the pending writes, COMMIT."""
+        if self._session is not None:
+            self._session.flush()
+        if self._pending and not self.sqlite:
+            with self._driver.pipeline():  # psycopg: the writes and COMMIT, one round trip
+                self._write_pending()
+                self.connection.commit()
+            return
+        self._write_pending()
+        self.connection.commit()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        self._cursor.close()
+
+    # -- identity, dedupe, flood counts ----------------------------------------------
+
+    def holder(self, *, address: str) -> Holder | None:
+        """storage.identity.beneficiary_for_address, the columns a conversation reads."""
+        chat_id = telegram_chat_id(address)
+        if chat_id is not None:
+            row = self._run("HOLDER_BY_CHAT", {"chat_id": chat_id}).fetchone()
+        else:
+            row = self._run("HOLDER_BY_PHONE", {"address": address}).fetchone()
+        return self._holder_of(row) if row is not None else None
+
+    @staticmethod
+    def _holder_of(row: Any) -> Holder:
+        view = BeneficiaryView(
+            id=row[0],
+            first_name=row[1],
+            language=row[2],
+            reminders_enabled=bool(row[3]),
+            opted_out=bool(row[4]),
+            commune=commune_name(row[5]),
+        )
+        return Holder(row[0], view, row[6])
+
+    def record_inbound(
+        self, *, channel: str, provider_id: str, address: str, body: str | None, now: datetime
+    ) -> InboundRecord:
+        """storage.conversations.record_inbound: the unique (channel, provider_id) decides."""
+        params = {"channel": channel, "provider_id": provider_id}
+        inserted = self._run(
+            "INBOUND_INSERT", {**params, "address": address, "body": body, "now": self._time(now)}
+        ).fetchone()
+        if inserted is not None:
+            return InboundRecord(inserted[0], duplicate=False)
+        first = self._run("INBOUND_FIRST", params).fetchone()
+        return InboundRecord(first[0], duplicate=True, reply=first[1])
+
+    def arrive(
+        self,
+        *,
+        channel: str,
+        provider_id: str,
+        address: str,
+        body: str | None,
+        now: datetime,
+        limits: InboundLimits,
+        unknown_answerable: bool,
+    ) -> Arrival:
+        """holder(), record_inbound() and the flood counts judge_inbound will ask for: on
+        PostgreSQL in one statement, on SQLite one statement after the other (the counts
+        are made when judge_inbound asks). `unknown_answerable`: an unknown sender on this
+        channel and address may be answered at all (else nothing is counted for them)."""
+        if self.sqlite:
+            holder = self.holder(address=address)
+            record = self.record_inbound(
+                channel=channel, provider_id=provider_id, address=address, body=body, now=now
+            )
+            return Arrival(holder, record, lambda key, window: self.count(key, window, now))
+        chat_id = telegram_chat_id(address)
+        params = {
+            "chat_id": chat_id,
+            "address": address,
+            "channel": channel,
+            "provider_id": provider_id,
+            "body": body,
+            "now": now,
+            "address_key": address_key(address),
+            "address_window": window_start(now, limits.per_address_window),
+            "count_unknown": unknown_answerable,
+            "unknown_key": f"u:{channel}",
+            "holder_window": window_start(now, limits.per_beneficiary_window),
+            "unknown_window": window_start(now, limits.unknown_global_window),
+            "per_address": limits.per_address,
+        }
+        name = "ARRIVAL_BY_CHAT" if chat_id is not None else "ARRIVAL_BY_PHONE"
+        with self._driver.pipeline():  # psycopg's BEGIN and the statement: one round trip
+            cursor = self._run(name, params)
+        row = cursor.fetchone()
+        holder = self._holder_of(row[:7]) if row[0] is not None else None
+        inbound_id, mine, theirs = row[7:]
+        if inbound_id is None:
+            first = self._run("INBOUND_FIRST", {"channel": channel, "provider_id": provider_id})
+            first_id, reply = first.fetchone()
+            return Arrival(holder, InboundRecord(first_id, True, reply), _replay([]))
+        counted = [] if mine is None else [(address_key(address), mine)]
+        if theirs is not None:
+            key = f"b:{holder.id}" if holder is not None else f"u:{channel}"
+            counted.append((key, theirs))
+        return Arrival(holder, InboundRecord(inbound_id, duplicate=False), _replay(counted))
+
+    def count(self, key: str, window: timedelta, now: datetime) -> int:
+        """storage.abuse.count_inbound: one atomic bump of the window's counter row."""
+        start = self._time(window_start(now, window))
+        return int(self._run("COUNT_BUMP", {"key": key, "window_start": start}).fetchone()[0])
+
+    def inbound_allowed(
+        self,
+        *,
+        channel: str,
+        address: str,
+        beneficiary_id: int | None,
+        now: datetime,
+        limits: InboundLimits,
+    ) -> Verdict:
+        """storage.abuse.inbound_allowed, the same rule on this store's counters."""
+        return judge_inbound(
+            lambda key, window: self.count(key, window, now),
+            channel=channel,
+            address=address,
+            beneficiary_id=beneficiary_id,
+            limits=limits,
+        )
+
+    # -- the conversation --------------------------------------------------------------
+
+    def state(self, *, address: str) -> tuple[dict[str, Any] | None, bool]:
+        """The saved state (storage.conversations.load_state) and whether the address said
+        STOP (storage.opt_outs.address_opted_out), in one statement."""
+        saved, stopped = self._run("STATE_AND_OPT_OUT", {"address": address}).fetchone()
+        if isinstance(saved, str):
+            saved = json.loads(saved)
+        return (dict(saved) if saved is not None else None), bool(stopped)
+
+    def save_state(self, *, address: str, state: dict[str, Any], now: datetime) -> None:
+        params = {"address": address, "state": json.dumps(state), "now": self._time(now)}
+        self._write("SAVE_STATE", params)
+
+    def save_reply(self, *, inbound_id: int, reply: str | None) -> None:
+        self._write("SAVE_REPLY", {"inbound_id": inbound_id, "reply": reply})
+
+    def set_last_channel(self, *, beneficiary_id: int, channel: str) -> None:
+        self._write("SET_LAST_CHANNEL", {"beneficiary_id": beneficiary_id, "channel": channel})
+
+    def conversation(self, *, address: str, holder: Holder | None, now: datetime) -> Conversation:
+        """state() and last_booking_notice() (for a holder) in one statement."""
+        params = {
+            "address": address,
+            "beneficiary_id": holder.id if holder is not None else None,
+            "since": self._time(now - NOTICE_LIFETIME),
+        }
+        saved, stopped, key, sent_at = self._run("CONVERSATION", params).fetchone()
+        if isinstance(saved, str):
+            saved = json.loads(saved)
+        booking_id = booking_id_of_key(key) if key is not None else None
+        notice = BookingNotice(booking_id, _read_time(sent_at)) if booking_id is not None else None
+        return Conversation(dict(saved) if saved is not None else None, bool(stopped), notice)
+
+    def last_booking_notice(
+        self, *, beneficiary_id: int, address: str, now: datetime
+    ) -> BookingNotice | None:
+        """storage.notices.last_booking_notice."""
+        params = {
+            "beneficiary_id": beneficiary_id,
+            "address": address,
+            "since": self._time(now - NOTICE_LIFETIME),
+        }
+        row = self._run("LAST_NOTICE", params).fetchone()
+        if row is None or row[0] is None:
+            return None
+        booking_id = booking_id_of_key(row[0])
+        return BookingNotice(booking_id, _read_time(row[1])) if booking_id is not None else None
+
+    # -- the flows' common lookups (storage.directory.DatabaseDirectory) --------------
+
+    def balance(self, *, beneficiary_id: int, now: datetime) -> Balance:
+        today = now.date()
+        params = {
+            "beneficiary_id": beneficiary_id,
+            "today": today.isoformat() if self.sqlite else today,
+        }
+        rows = self._run("BALANCE", params).fetchall()
+        counts = {
+            status: (count, _read_date(expiry), value) for status, count, expiry, value in rows
+        }
+        available = counts.get("available", (0, None, 1000))
+        reserved = counts.get("reserved", (0, None, 1000))
+        return Balance(
+            available=available[0],
+            value_cents=available[2] or reserved[2] or 1000,
+            next_expiry=available[1],
+            reserved=reserved[0],
+        )
+
+    def bookings(self, *, beneficiary_id: int, now: datetime) -> list[BookingView]:
+        params = {"beneficiary_id": beneficiary_id, "now": self._time(now)}
+        return [
+            BookingView(
+                id=row[0],
+                slot=SlotView(
+                    id=row[1],
+                    place_name=row[2],
+                    address=row[3],
+                    commune=row[4],
+                    starts_at=_read_time(row[5]),
+                    ends_at=_read_time(row[6]),
+                    topic=row[7],
+                    free_seats=max(row[8] - row[9], 0),
+                    place_phone=row[10],
+                ),
+            )
+            for row in self._run("BOOKINGS", params).fetchall()
+        ]
+
+
+def _begin(connection: Connection, *, sqlite: bool, wait: bool) -> None:
+    """BEGIN (IMMEDIATE on SQLite, storage.db); without `wait`, a write lock held by another
+    process makes it fail at once (WouldWait) instead of waiting on the busy timeout."""
+    if not sqlite or wait:
+        connection.begin()
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        connection.begin()
+    except OperationalError as error:
+        raise WouldWait from error
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+@contextmanager
+def conversation_unit(engine: Engine, *, wait: bool = True) -> Iterator[ConversationStore]:
+    """One transaction on one connection for one inbound message. Commit with
+    `store.commit()`; leaving without it rolls back.
+
+    `wait=False` (SQLite) raises WouldWait instead of waiting for another writer (a thread
+    of this process or another process): the caller runs on the event loop, which must not
+    block, and retries in a thread."""
+    lock = sqlite_write_lock(engine)
+    if lock is not None and not lock.acquire(blocking=wait):
+        raise WouldWait
+    try:
+        with engine.connect() as connection:
+            _begin(connection, sqlite=lock is not None, wait=wait)
+            store = ConversationStore(connection)
+            try:
+                yield store
+            finally:
+                store.close()
+    finally:
+        if lock is not None:
+            lock.release()
