@@ -139,8 +139,10 @@ def queue_slot_reminders(
     session.execute(_plans.delete())
     session.execute(insert(_plans), rows)
     statement = _insert(session).from_select(_COLUMNS, _select(prefix, now, until, voice))
-    # counted from RETURNING: psycopg reports no rowcount for an INSERT … SELECT SQLAlchemy built
-    queued = len(session.execute(statement.returning(Msg.id)).all())
+    if session.get_bind().dialect.name == "sqlite":
+        queued = session.connection().execute(statement).rowcount
+    else:  # psycopg reports no rowcount for an INSERT … SELECT that SQLAlchemy built
+        queued = len(session.execute(statement.returning(Msg.id)).all())
     session.execute(_plans.delete())
     return int(queued)
 
