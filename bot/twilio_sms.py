@@ -18,7 +18,7 @@ from twilio.rest import Client
 from bot.providers import Outcome, SendResult
 from config import Settings
 
-__all__ = ["TwilioSmsProvider", "signature_is_valid", "OPTED_OUT_ERROR"]
+__all__ = ["OPTED_OUT_ERROR", "TwilioSmsProvider", "signature_is_valid", "twilio_client"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,15 @@ def signature_is_valid(
     return bool(RequestValidator(settings.twilio_auth_token).validate(url, params, signature))
 
 
+def twilio_client(settings: Settings) -> Client:
+    """Twilio's REST client against `PASSNUM_TWILIO_API_BASE`, for messages and calls alike."""
+    return Client(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        http_client=_RebasedHttpClient(settings.twilio_api_base, timeout=SEND_TIMEOUT_S),
+    )
+
+
 class TwilioSmsProvider:
     """Sends one SMS; sorts failures into temporary, permanent and unknown."""
 
@@ -62,11 +71,7 @@ class TwilioSmsProvider:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.client = Client(
-            settings.twilio_account_sid,
-            settings.twilio_auth_token,
-            http_client=_RebasedHttpClient(settings.twilio_api_base, timeout=SEND_TIMEOUT_S),
-        )
+        self.client = twilio_client(settings)
         self.status_callback = settings.public_url.rstrip("/") + "/sms/twilio/status"
 
     async def send(

@@ -13,10 +13,9 @@ import asyncio
 
 import requests
 from twilio.base.exceptions import TwilioRestException
-from twilio.rest import Client
 
 from bot.providers import Outcome, SendResult
-from bot.twilio_sms import SEND_TIMEOUT_S, _classify, _RebasedHttpClient
+from bot.twilio_sms import _classify, twilio_client
 from bot.voice_twiml import turn_twiml
 from config import Settings
 from flows.voice import VoiceTurn
@@ -39,11 +38,7 @@ class TwilioVoiceProvider:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.client = Client(
-            settings.twilio_account_sid,
-            settings.twilio_auth_token,
-            http_client=_RebasedHttpClient(settings.twilio_api_base, timeout=SEND_TIMEOUT_S),
-        )
+        self.client = twilio_client(settings)
 
     async def send(
         self, address: str, text: str, *, keyboard: list[list[str]] | None = None
