@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -20,10 +19,12 @@ privacy_app = typer.Typer(
 console = Console()
 
 
-def _beneficiary_id(session, who: str) -> int:  # type: ignore[no-untyped-def]
+def _beneficiary_id(who: str) -> int:
     """A beneficiary id, or a phone number in any French or E.164 form: today's holder of the
     number, else the one person who held it before (a phone changed since)."""
+    from bot.runtime import open_database
     from storage.address_history import holders_of
+    from storage.db import read_only
     from storage.identity import beneficiary_for_address
     from storage.phones import InvalidPhone, normalize_phone
 
@@ -33,10 +34,15 @@ def _beneficiary_id(session, who: str) -> int:  # type: ignore[no-untyped-def]
         phone = normalize_phone(who)
     except InvalidPhone as problem:
         raise typer.BadParameter(f"'{who}': {problem}") from None
-    found = beneficiary_for_address(session, channel="sms", address=phone)
+    engine = open_database(settings_or_exit())
+    try:
+        with read_only(engine) as session:
+            found = beneficiary_for_address(session, channel="sms", address=phone)
+            former = holders_of(session, address=phone)
+    finally:
+        engine.dispose()
     if found is not None and found.id is not None:
         return found.id
-    former = holders_of(session, address=phone)
     if len(former) == 1:
         return former[0]
     if former:
@@ -50,19 +56,10 @@ def export_command(
     out: Annotated[Path | None, typer.Option(help="write the JSON here")] = None,
 ) -> None:
     """Print (or write) everything held about a beneficiary, as JSON."""
-    from bot.runtime import open_database
-    from storage.db import unit_of_work
-    from storage.privacy_admin import export_as_staff
-    from storage.staff import CLI_ADMIN
+    from bot.cli_staff_common import handle
+    from bot.staff.privacy import ExportPerson
 
-    with unit_of_work(open_database(settings_or_exit())) as session:
-        data = export_as_staff(
-            session,
-            staff=CLI_ADMIN,
-            beneficiary_id=_beneficiary_id(session, who),
-            now=datetime.now(UTC),
-        )
-        session.commit()
+    data = handle(ExportPerson(beneficiary_id=_beneficiary_id(who)))
     text = json.dumps(data, indent=2, ensure_ascii=False)
     if out:
         out.write_text(text)
@@ -77,19 +74,11 @@ def erase_command(
     yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
 ) -> None:
     """Erase a beneficiary's personal data (bookings and vouchers stay, anonymous)."""
-    from bot.runtime import open_database
-    from storage.db import unit_of_work
-    from storage.privacy_admin import erase_as_staff
-    from storage.staff import CLI_ADMIN
+    from bot.cli_staff_common import handle
+    from bot.staff.privacy import ErasePerson
 
-    with unit_of_work(open_database(settings_or_exit())) as session:
-        beneficiary_id = _beneficiary_id(session, who)
-        if not yes and not typer.confirm(
-            f"Erase beneficiary {beneficiary_id}? This cannot be undone"
-        ):
-            raise typer.Exit(1)
-        erase_as_staff(
-            session, staff=CLI_ADMIN, beneficiary_id=beneficiary_id, now=datetime.now(UTC)
-        )
-        session.commit()
+    beneficiary_id = _beneficiary_id(who)
+    if not yes and not typer.confirm(f"Erase beneficiary {beneficiary_id}? This cannot be undone"):
+        raise typer.Exit(1)
+    handle(ErasePerson(beneficiary_id=beneficiary_id))
     console.print(f"Beneficiary {beneficiary_id} erased.")

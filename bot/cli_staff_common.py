@@ -3,6 +3,7 @@ printed in one line, times read and shown in the configured zone."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, tzinfo
@@ -14,9 +15,10 @@ from rich.text import Text
 from sqlmodel import Session
 
 from bot.cli_support import errors, settings_or_exit
+from bot.staff import Command
 from config import Settings
 from storage.db import unit_of_work
-from storage.staff import StaffRefused
+from storage.staff import CLI_ADMIN, StaffIdentity, StaffRefused
 from storage.types import MAX_YEAR, MIN_YEAR, in_service_years
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "bot_username",
     "console",
     "fail",
+    "handle",
     "local_text",
     "now",
     "parse_day",
@@ -60,6 +63,25 @@ def _session() -> Iterator[tuple[Session, Settings]]:
     try:
         with unit_of_work(engine) as session:
             yield session, settings
+    except StaffRefused as refused:
+        errors.print(f"[red]Refused:[/red] {refused.message}")
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+
+
+def handle(command: Command[T], *, staff: StaffIdentity = CLI_ADMIN) -> T:
+    """Run one staff command (`bot.staff`) on the configured database as the server's admin;
+    a refusal, audited by the service, is printed in one line (exit 2)."""
+    from bot.bootstrap import build_staff_service
+    from bot.runtime import open_database
+
+    settings = settings_or_exit()
+    engine = open_database(settings)
+    try:
+        service = build_staff_service(engine, settings)
+        origin = "cli " + " ".join(sys.argv[1:3])
+        return service.handle(staff, command, origin=origin)
     except StaffRefused as refused:
         errors.print(f"[red]Refused:[/red] {refused.message}")
         raise typer.Exit(2) from None

@@ -16,8 +16,10 @@ from sqlalchemy.engine import Engine
 
 from bot.assistant import Assistant
 from bot.body_limit import BodySizeLimit
+from bot.bootstrap import build_staff_service
 from bot.presenter import Presenter
 from bot.runtime import configure_logging, open_database
+from bot.staff import StaffService
 from config import Settings, load_settings
 from storage.db import is_sqlite
 
@@ -45,6 +47,10 @@ class Services:
     telegram_inbox: Any = None  # bot.telegram_inbox.TelegramInbox, likewise
     extras: dict[str, Any] = field(default_factory=dict)
     _limiter: Any = None
+    staff: StaffService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.staff = build_staff_service(self.engine, self.settings)
 
     @property
     def conversations_on_loop(self) -> bool:

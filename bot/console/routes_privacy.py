@@ -1,6 +1,6 @@
 """A person's privacy requests, for admins: export everything held about them as a JSON
 download, and erase them behind a confirmation page that says what goes. The handlers are the
-staff API's and `passnum privacy`'s (`storage.privacy_admin`): an advisor is refused (403)."""
+staff API's and `passnum privacy`'s (`bot.staff.privacy`): an advisor is refused (403)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from bot.console.web import SECURITY_HEADERS, Visit, checked_visit, perform, redirect, render, visit
-from storage.privacy_admin import erase_as_staff, erasure_impact, export_as_staff
+from bot.console.web import SECURITY_HEADERS, Visit, checked_visit, handle, redirect, render, visit
+from bot.staff.privacy import ErasePerson, ExportPerson, WhatErasureRemoves
 
 __all__ = ["router"]
 
@@ -21,10 +21,7 @@ router = APIRouter()
 @router.post("/people/{person_id}/export")
 def export(person_id: int, who: Annotated[Visit, Depends(checked_visit)]) -> Response:
     """The right of access: a JSON file to hand to the person (a form post: it is audited)."""
-    data = perform(
-        who,
-        lambda s: export_as_staff(s, staff=who.staff, beneficiary_id=person_id, now=who.now),
-    )
+    data = handle(who, ExportPerson(beneficiary_id=person_id))
     body = json.dumps(data, indent=2, ensure_ascii=False)
     headers = {
         **SECURITY_HEADERS,
@@ -36,14 +33,11 @@ def export(person_id: int, who: Annotated[Visit, Depends(checked_visit)]) -> Res
 @router.get("/people/{person_id}/erase")
 def confirm_erase(person_id: int, who: Annotated[Visit, Depends(visit)]) -> Response:
     """What erasing removes and what stays, before the admin confirms."""
-    impact = perform(who, lambda s: erasure_impact(s, staff=who.staff, beneficiary_id=person_id))
+    impact = handle(who, WhatErasureRemoves(beneficiary_id=person_id))
     return render(who, who.request, "person_erase.html", person_id=person_id, impact=impact)
 
 
 @router.post("/people/{person_id}/erase")
 def erase(person_id: int, who: Annotated[Visit, Depends(checked_visit)]) -> Response:
-    perform(
-        who,
-        lambda s: erase_as_staff(s, staff=who.staff, beneficiary_id=person_id, now=who.now),
-    )
+    handle(who, ErasePerson(beneficiary_id=person_id))
     return redirect("/people?erased=1")

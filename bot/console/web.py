@@ -19,7 +19,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
+from bot.staff import Command
 from bot.staff_api.plumbing import act
+from bot.staff_api.plumbing import handle as api_handle
 from config import Settings
 from config.catalogs import load_console_texts
 from storage.console_sessions import OpenedSession, find_session
@@ -34,6 +36,7 @@ __all__ = [
     "SECURITY_HEADERS",
     "Visit",
     "checked_visit",
+    "handle",
     "language_of",
     "local_path",
     "perform",
@@ -150,6 +153,14 @@ async def checked_visit(request: Request) -> Visit:
     if not sent or not hmac.compare_digest(sent.encode(), opened.csrf.encode()):
         raise ConsoleRefused(403, texts(language_of(request), "error.csrf"))
     return Visit(request, opened.staff, opened.csrf, language_of(request))
+
+
+def handle(visit: Visit, command: Command[T]) -> T:
+    """Run one staff command with the staff API's rules and audited refusals (same handler)."""
+    try:
+        return api_handle(visit.request, visit.staff, command)
+    except HTTPException as refused:
+        raise ConsoleRefused(refused.status_code, str(refused.detail)) from None
 
 
 def perform(visit: Visit, work: Callable[[Session], T]) -> T:

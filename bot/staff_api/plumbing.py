@@ -12,6 +12,7 @@ from fastapi import Path as PathParam
 from pydantic import Field
 from sqlmodel import Session
 
+from bot.staff import Command
 from config import Settings
 from storage.db import unit_of_work
 from storage.staff import StaffIdentity, StaffRefused, actor_of, audit
@@ -25,6 +26,7 @@ __all__ = [
     "admin_only",
     "aware",
     "bot_username",
+    "handle",
     "local",
     "now",
     "refuse_nul",
@@ -66,6 +68,16 @@ def act(request: Request, staff: StaffIdentity, work: Callable[[Session], T]) ->
                 now=now(),
             )
             session.commit()
+        raise HTTPException(_STATUS[refused.kind], refused.message) from None
+
+
+def handle(request: Request, staff: StaffIdentity, command: Command[T]) -> T:
+    """Run one staff command (`bot.staff`); a refusal, audited by the service, is answered
+    with its HTTP status (403, 404, 409, 422)."""
+    service = request.app.state.services.staff
+    try:
+        return service.handle(staff, command, origin=f"{request.method} {request.url.path}")
+    except StaffRefused as refused:
         raise HTTPException(_STATUS[refused.kind], refused.message) from None
 
 
