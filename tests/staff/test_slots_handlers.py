@@ -225,7 +225,7 @@ def test_a_person_found_by_name_is_booked_only_when_one_matches(engine: Engine) 
     found = service.handle(advisor, BookPersonFound(slot, "Personne"))
     assert found.matches == 1 and found.booking is not None
     assert found.booking.beneficiary_id == person
-    [sheet] = [service.handle(advisor, SlotAttendees(slot_id=slot))]
+    sheet = service.handle(advisor, SlotAttendees(slot_id=slot))
     assert [(a.beneficiary_id, a.status) for a in sheet] == [(person, "booked")]
 
 
