@@ -10,15 +10,16 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from bot.cli_staff_common import bot_username, console, now, run
+from bot.cli_staff_common import bot_username, console, handle, now, run
 from bot.cli_staff_people import people_app
 from bot.cli_staff_slots import slots_app
 from bot.cli_staff_tokens import tokens_app
 from bot.cli_support import errors, settings_or_exit
+from bot.staff.bookings import MarkAttendance
+from bot.staff.slots import CancelSlot
 from config import Settings
 from storage.booklet_guard import unlock_booklet
 from storage.broadcasts import approve_broadcast, broadcast_report, cancel_broadcast
-from storage.slots_admin import cancel_slot, mark_attendance
 from storage.staff import (
     CLI_ADMIN,
     StaffRefused,
@@ -127,11 +128,7 @@ def report(broadcast_id: int) -> None:
 @staff_app.command("cancel-slot")
 def cancel_a_slot(slot_id: int) -> None:
     """Cancel a slot: vouchers go back, booked people are told."""
-    told = run(
-        lambda s, cfg: cancel_slot(
-            s, staff=CLI_ADMIN, slot_id=slot_id, now=now(), tz=cfg.tz, two_way=cfg.sms_two_way
-        )
-    )
+    told = handle(CancelSlot(slot_id=slot_id)).told
     people = "1 person" if told == 1 else f"{told} people"
     console.print(f"Slot {slot_id} cancelled; {people} will be told, vouchers given back.")
 
@@ -141,16 +138,7 @@ def attendance(
     booking_id: int, attended: Annotated[bool, typer.Option("--attended/--no-show")] = True
 ) -> None:
     """Mark a booking attended (voucher redeemed) or no-show (per the policy)."""
-    booking = run(
-        lambda s, cfg: mark_attendance(
-            s,
-            staff=CLI_ADMIN,
-            booking_id=booking_id,
-            attended=attended,
-            no_show_policy=cfg.no_show_policy,
-            now=now(),
-        )
-    )
+    booking = handle(MarkAttendance(booking_id=booking_id, attended=attended))
     console.print(f"Booking {booking_id}: {booking.status}.")
 
 

@@ -1,5 +1,6 @@
-"""`passnum staff …` for slots: list, add, move and book someone on one (the same storage
-calls as the staff API's routes). Times without an offset are in the configured zone."""
+"""`passnum staff …` for slots: list, add, move and book someone on one (the same commands
+as the staff API's routes, `bot.staff.slots` and `bot.staff.bookings`). Times without an
+offset are in the configured zone."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
-from bot.cli_staff_common import MAX_ID, RecordId, console, fail, local_text, now, parse_time, run
+from bot.cli_staff_common import MAX_ID, RecordId, console, fail, handle, local_text, parse_time
+from bot.cli_support import settings_or_exit
+from bot.staff.bookings import BookOnBehalf
+from bot.staff.slots import ChangeSlot, CreateSlot, ListSlots, SlotView
 from config import Settings
 from storage.access import BookletProof
-from storage.models import Slot
-from storage.slots_admin import book_for, change_slot, create_slot, list_slots
-from storage.staff import CLI_ADMIN
 
 __all__ = ["slots_app"]
 
@@ -30,25 +30,21 @@ def slots(
     ] = None,
 ) -> None:
     """Upcoming slots (of every place, or of one)."""
-
-    def work(session: Session, settings: Settings) -> Table:
-        table = Table(title="Upcoming slots")
-        for column in ("id", "place", "topic", "starts", "ends", "booked", "capacity", "status"):
-            table.add_column(column)
-        for slot in list_slots(session, staff=CLI_ADMIN, after=now(), place_id=place):
-            table.add_row(
-                str(slot.id),
-                str(slot.place_id),
-                slot.topic,
-                local_text(slot.starts_at, settings.tz),
-                local_text(slot.ends_at, settings.tz),
-                str(slot.booked),
-                str(slot.capacity),
-                "cancelled" if slot.cancelled else "open",
-            )
-        return table
-
-    table = run(work)
+    tz = settings_or_exit().tz
+    table = Table(title="Upcoming slots")
+    for column in ("id", "place", "topic", "starts", "ends", "booked", "capacity", "status"):
+        table.add_column(column)
+    for slot in handle(ListSlots(place_id=place)):
+        table.add_row(
+            str(slot.id),
+            str(slot.place_id),
+            slot.topic,
+            local_text(slot.starts_at, tz),
+            local_text(slot.ends_at, tz),
+            str(slot.booked),
+            str(slot.capacity),
+            "cancelled" if slot.cancelled else "open",
+        )
     console.print(table if table.row_count else "No upcoming slots.")
 
 
@@ -63,14 +59,12 @@ def add_slot(
     language: Annotated[str, typer.Option(help="fr or en")] = "fr",
 ) -> None:
     """Create a slot (a session) at a place."""
-
-    def work(session: Session, settings: Settings) -> str:
-        starts_at = parse_time(starts, "--starts", settings.tz)
-        ends_at = parse_time(ends, "--ends", settings.tz)
-        assert starts_at is not None and ends_at is not None
-        slot = create_slot(
-            session,
-            staff=CLI_ADMIN,
+    settings = settings_or_exit()
+    starts_at = parse_time(starts, "--starts", settings.tz)
+    ends_at = parse_time(ends, "--ends", settings.tz)
+    assert starts_at is not None and ends_at is not None
+    slot = handle(
+        CreateSlot(
             place_id=place,
             topic=topic,
             title=title,
@@ -78,11 +72,9 @@ def add_slot(
             ends_at=ends_at,
             capacity=capacity,
             language=language,
-            now=now(),
         )
-        return f"Slot {slot.id} created: {_summary(slot, settings)}."
-
-    console.print(run(work), highlight=False)
+    )
+    console.print(f"Slot {slot.id} created: {_summary(slot, settings)}.", highlight=False)
 
 
 @slots_app.command("move-slot")
@@ -95,27 +87,19 @@ def move_slot(
     """Change a slot's time and/or capacity; people booked are told when the time moves."""
     if starts is None and ends is None and capacity is None:
         raise fail("say what changes: --starts, --ends and/or --capacity")
-
-    def work(session: Session, settings: Settings) -> str:
-        starts_at = parse_time(starts, "--starts", settings.tz)
-        ends_at = parse_time(ends, "--ends", settings.tz)
-        before = session.get(Slot, slot_id)
-        was = before.starts_at if before is not None else None
-        slot = change_slot(
-            session,
-            staff=CLI_ADMIN,
+    settings = settings_or_exit()
+    changed = handle(
+        ChangeSlot(
             slot_id=slot_id,
-            now=now(),
-            tz=settings.tz,
-            two_way=settings.sms_two_way,
-            starts_at=starts_at,
-            ends_at=ends_at,
+            starts_at=parse_time(starts, "--starts", settings.tz),
+            ends_at=parse_time(ends, "--ends", settings.tz),
             capacity=capacity,
         )
-        told = "; the people booked will be told" if slot.starts_at != was else ""
-        return f"Slot {slot_id} changed: {_summary(slot, settings)}{told}."
-
-    console.print(run(work), highlight=False)
+    )
+    told = "; the people booked will be told" if changed.moved else ""
+    console.print(
+        f"Slot {slot_id} changed: {_summary(changed.slot, settings)}{told}.", highlight=False
+    )
 
 
 @slots_app.command("book")
@@ -131,16 +115,7 @@ def book(
     if (booklet is None) != (code is None):
         raise fail("--booklet and --code go together")
     proof = BookletProof(booklet, code) if booklet is not None and code is not None else None
-    booking = run(
-        lambda s, _: book_for(
-            s,
-            staff=CLI_ADMIN,
-            slot_id=slot_id,
-            beneficiary_id=beneficiary_id,
-            proof=proof,
-            now=now(),
-        )
-    )
+    booking = handle(BookOnBehalf(slot_id=slot_id, beneficiary_id=beneficiary_id, proof=proof))
     console.print(
         f"Booking {booking.id}: beneficiary {booking.beneficiary_id} booked on slot {slot_id} "
         "(one voucher reserved).",
@@ -148,6 +123,6 @@ def book(
     )
 
 
-def _summary(slot: Slot, settings: Settings) -> str:
+def _summary(slot: SlotView, settings: Settings) -> str:
     starts, ends = local_text(slot.starts_at, settings.tz), local_text(slot.ends_at, settings.tz)
     return f"{starts} to {ends}, {slot.booked}/{slot.capacity} booked"

@@ -16,19 +16,22 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes
 
+from bot.bootstrap import build_staff_service
+from bot.staff import Command, StaffService
+from bot.staff.bookings import BookingView, MarkAttendance, SlotAttendees
 from config import Settings
 from config.catalogs import load_staff_texts
 from storage.broadcasts import confirm_broadcast, create_broadcast
 from storage.db import unit_of_work
 from storage.pseudonyms import address_pseudonym
-from storage.slots_admin import mark_attendance, slot_attendees
+from storage.slots_admin import Attendee
 from storage.staff import (
     LINK_PREFIX,
     StaffIdentity,
@@ -44,6 +47,7 @@ __all__ = ["register_staff_handlers"]
 STAFF_GROUP = -1
 STAFF_LANGUAGE = "fr"
 Work = Callable[[Session, StaffIdentity], str]
+R = TypeVar("R")
 
 
 def register_staff_handlers(
@@ -54,6 +58,7 @@ def register_staff_handlers(
     """Add the staff commands, ahead of the beneficiary conversation."""
     application.bot_data["staff_settings"] = settings
     application.bot_data["staff_engine"] = engine
+    application.bot_data["staff_service"] = build_staff_service(engine, settings)
     commands: dict[str, Any] = {
         "start": _on_start,
         "diffuser": _on_broadcast,
@@ -217,9 +222,11 @@ async def _on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def _on_presence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    def work(session: Session, staff: StaffIdentity) -> str:
-        slot_id = _number(context.args, "staff.usage_presence")
-        people = slot_attendees(session, staff=staff, slot_id=slot_id)
+    def command() -> SlotAttendees:
+        return SlotAttendees(slot_id=_number(context.args, "staff.usage_presence"))
+
+    def answer(people: list[Attendee]) -> str:
+        slot_id = int((context.args or ["0"])[0])  # checked by command()
         if not people:
             return _text("staff.no_attendees", slot_id=slot_id)
         lines = [
@@ -234,28 +241,62 @@ async def _on_presence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         header = _text("staff.presence_header", slot_id=slot_id)
         return "\n".join([header, *lines, _text("staff.presence_footer")])
 
-    await _as_staff(update, context, work)
+    await _command_as_staff(update, context, command, answer)
 
 
 def _attendance(attended: bool) -> Any:
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        policy = context.bot_data["staff_settings"].no_show_policy
-
-        def work(session: Session, staff: StaffIdentity) -> str:
+        def command() -> MarkAttendance:
             booking_id = _number(context.args, "staff.usage_attendance")
-            booking = mark_attendance(
-                session,
-                staff=staff,
-                booking_id=booking_id,
-                attended=attended,
-                no_show_policy=policy,
-                now=_now(),
-            )
-            return _text("staff.attendance_marked", booking_id=booking_id, status=booking.status)
+            return MarkAttendance(booking_id=booking_id, attended=attended)
 
-        await _as_staff(update, context, work)
+        def answer(booking: BookingView) -> str:
+            return _text("staff.attendance_marked", booking_id=booking.id, status=booking.status)
+
+        await _command_as_staff(update, context, command, answer)
 
     return handler
+
+
+async def _command_as_staff(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    command: Callable[[], Command[R]],
+    answer: Callable[[R], str],
+) -> None:
+    """Run a staff command (`bot.staff`) for the staff member of this chat; reply its answer,
+    or the refusal (audited by the service, the chat's pseudonym as record)."""
+    chat = update.effective_chat
+    if chat is None:
+        raise ApplicationHandlerStop
+    stranger = _stranger(context, chat.id)
+    service: StaffService = context.bot_data["staff_service"]
+    text = await asyncio.to_thread(_handle, service, chat.id, stranger, command, answer)
+    await _reply(update, text)
+    raise ApplicationHandlerStop
+
+
+def _handle(
+    service: StaffService,
+    chat_id: int,
+    stranger: str,
+    command: Callable[[], Command[R]],
+    answer: Callable[[R], str],
+) -> str:
+    asked: list[tuple[StaffIdentity, Command[R]]] = []
+
+    def identify(_: Session, staff: StaffIdentity) -> str:
+        asked.append((staff, command()))  # a usage error is refused (and audited) by _run
+        return ""
+
+    refusal = _run(service.engine, chat_id, identify, stranger)
+    if not asked:
+        return refusal  # not a staff chat, or the command's arguments are wrong
+    staff, wanted = asked[0]
+    try:
+        return answer(service.handle(staff, wanted, origin=stranger))
+    except StaffRefused as refused:
+        return _text("staff.refused", reason=refused.message)
 
 
 async def _on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,5 +1,5 @@
 """Read-only queries the staff console needs beside the staff actions: find people, the help
-inbox's answered messages, the audit log, a slot change's audience, places and topics.
+inbox's answered messages, the audit log, places and topics.
 
 Who may see a person is decided by the one rule of `storage.access` (the same check the
 staff actions make), never here.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
@@ -26,8 +25,6 @@ from storage.models import (
     Topic,
 )
 from storage.phones import InvalidPhone, normalize_phone
-from storage.reminder_texts import Person, choose_address
-from storage.slot_notices import _slot_bookings
 from storage.staff import StaffIdentity
 
 __all__ = [
@@ -37,7 +34,6 @@ __all__ = [
     "broadcast_opted_out",
     "find_people",
     "place_names",
-    "slot_audience",
     "topic_keys",
 ]
 
@@ -105,17 +101,6 @@ def audit_entries(
     if before_id is not None:
         query = query.where(AuditEntry.id < before_id)
     return list(session.scalars(query))
-
-
-def slot_audience(session: Session, *, slot_id: int, now: datetime) -> dict[str, int]:
-    """How many booked people a move or cancellation of the slot would tell, by channel: the
-    same people and channel choice as `notify_slot_changed`."""
-    told = {"sms": 0, "telegram": 0}
-    for row in session.execute(_slot_bookings(slot_id, "moved", now)).all():
-        target = choose_address(Person(*row[1:]))
-        if target is not None:
-            told[target[0]] = told.get(target[0], 0) + 1
-    return told
 
 
 def place_names(session: Session, *, staff: StaffIdentity) -> list[tuple[int, str, str]]:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from bot.staff.bookings import BookingView, BookOnBehalf, MarkAttendance, SlotAttendees
 from bot.staff_api.auth import Staff
-from bot.staff_api.plumbing import IdField, RecordId, act, now, settings_of
+from bot.staff_api.plumbing import IdField, RecordId, handle
 from storage.access import BookletProof
-from storage.slots_admin import book_for, mark_attendance, slot_attendees
 
 __all__ = ["AttendanceIn", "AttendeeOut", "BookingIn", "BookingOut", "router"]
 
@@ -50,40 +49,23 @@ class AttendanceIn(BaseModel):
     attended: bool = Field(description="true: attended (voucher redeemed); false: no-show")
 
 
-def _booking_out(booking: Any) -> BookingOut:
+def _booking_out(booking: BookingView) -> BookingOut:
     return BookingOut.model_validate(booking, from_attributes=True)
 
 
 @router.get("/slots/{slot_id}/bookings", response_model=list[AttendeeOut])
 def attendees(slot_id: RecordId, request: Request, staff: Staff) -> list[AttendeeOut]:
     """Who is booked on the slot, for the attendance sheet."""
-    return act(
-        request,
-        staff,
-        lambda s: [
-            AttendeeOut(**asdict(row)) for row in slot_attendees(s, staff=staff, slot_id=slot_id)
-        ],
-    )
+    people = handle(request, staff, SlotAttendees(slot_id=slot_id))
+    return [AttendeeOut(**asdict(row)) for row in people]
 
 
 @router.post("/slots/{slot_id}/bookings", response_model=BookingOut, status_code=201)
 def book(slot_id: RecordId, body: BookingIn, request: Request, staff: Staff) -> BookingOut:
     """Book a seat on behalf of a beneficiary (one voucher is reserved). An advisor books
     the people they may act on; a walk-in with their booklet's number and verification code."""
-    return act(
-        request,
-        staff,
-        lambda s: _booking_out(
-            book_for(
-                s,
-                staff=staff,
-                slot_id=slot_id,
-                beneficiary_id=body.beneficiary_id,
-                proof=body.proof(),
-                now=now(),
-            )
-        ),
-    )
+    command = BookOnBehalf(slot_id=slot_id, beneficiary_id=body.beneficiary_id, proof=body.proof())
+    return _booking_out(handle(request, staff, command))
 
 
 @router.post("/bookings/{booking_id}/attendance", response_model=BookingOut)
@@ -91,18 +73,5 @@ def attendance(
     booking_id: RecordId, body: AttendanceIn, request: Request, staff: Staff
 ) -> BookingOut:
     """Attended redeems the voucher; a no-show follows PASSNUM_NO_SHOW_POLICY."""
-    policy = settings_of(request).no_show_policy
-    return act(
-        request,
-        staff,
-        lambda s: _booking_out(
-            mark_attendance(
-                s,
-                staff=staff,
-                booking_id=booking_id,
-                attended=body.attended,
-                no_show_policy=policy,
-                now=now(),
-            )
-        ),
-    )
+    command = MarkAttendance(booking_id=booking_id, attended=body.attended)
+    return _booking_out(handle(request, staff, command))

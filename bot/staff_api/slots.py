@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
+from bot.staff.slots import CancelSlot, ChangeSlot, CreateSlot, ListSlots, SlotView
 from bot.staff_api.auth import Staff
-from bot.staff_api.plumbing import MAX_ID, IdField, RecordId, act, aware, local, now, settings_of
-from storage.models import Slot as SlotRow
-from storage.slots_admin import cancel_slot, change_slot, create_slot, list_slots
+from bot.staff_api.plumbing import MAX_ID, IdField, RecordId, handle
 
 __all__ = ["CancelOut", "SlotChange", "SlotIn", "SlotOut", "router"]
 
@@ -53,7 +51,7 @@ class CancelOut(BaseModel):
     notified: int = Field(description="messages queued to the people who were booked")
 
 
-def _slot_out(slot: Any) -> SlotOut:
+def _slot_out(slot: SlotView) -> SlotOut:
     return SlotOut.model_validate(slot, from_attributes=True)
 
 
@@ -62,76 +60,35 @@ def slots(
     request: Request, staff: Staff, place_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> list[SlotOut]:
     """Upcoming slots of your places (or of one place)."""
-    return act(
-        request,
-        staff,
-        lambda s: [
-            _slot_out(row) for row in list_slots(s, staff=staff, after=now(), place_id=place_id)
-        ],
-    )
+    return [_slot_out(slot) for slot in handle(request, staff, ListSlots(place_id=place_id))]
 
 
 @router.post("/slots", response_model=SlotOut, status_code=201)
 def new_slot(body: SlotIn, request: Request, staff: Staff) -> SlotOut:
     """Create a session at one of your places."""
-    tz = settings_of(request).tz
-    return act(
-        request,
-        staff,
-        lambda s: _slot_out(
-            create_slot(
-                s,
-                staff=staff,
-                place_id=body.place_id,
-                topic=body.topic,
-                title=body.title,
-                starts_at=aware(body.starts_at, tz),
-                ends_at=aware(body.ends_at, tz),
-                capacity=body.capacity,
-                language=body.language,
-                now=now(),
-            )
-        ),
+    command = CreateSlot(
+        place_id=body.place_id,
+        topic=body.topic,
+        title=body.title,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        capacity=body.capacity,
+        language=body.language,
     )
+    return _slot_out(handle(request, staff, command))
 
 
 @router.patch("/slots/{slot_id}", response_model=SlotOut)
 def edit_slot(slot_id: RecordId, body: SlotChange, request: Request, staff: Staff) -> SlotOut:
     """Change the time and/or capacity; booked people are told when the time moves."""
-    settings = settings_of(request)
-    return act(
-        request,
-        staff,
-        lambda s: _slot_out(
-            change_slot(
-                s,
-                staff=staff,
-                slot_id=slot_id,
-                now=now(),
-                tz=settings.tz,
-                two_way=settings.sms_two_way,
-                starts_at=local(body.starts_at, settings),
-                ends_at=local(body.ends_at, settings),
-                capacity=body.capacity,
-            )
-        ),
+    command = ChangeSlot(
+        slot_id=slot_id, starts_at=body.starts_at, ends_at=body.ends_at, capacity=body.capacity
     )
+    return _slot_out(handle(request, staff, command).slot)
 
 
 @router.post("/slots/{slot_id}/cancel", response_model=CancelOut)
 def drop_slot(slot_id: RecordId, request: Request, staff: Staff) -> CancelOut:
     """Cancel the slot: vouchers go back and the booked people are told."""
-    settings = settings_of(request)
-
-    def work(session: Session) -> CancelOut:
-        told = cancel_slot(
-            session,
-            staff=staff,
-            slot_id=slot_id,
-            now=now(),
-            tz=settings.tz,
-            two_way=settings.sms_two_way,
-        )
-        return CancelOut(slot=_slot_out(session.get(SlotRow, slot_id)), notified=told)
-
-    return act(request, staff, work)
+    cancelled = handle(request, staff, CancelSlot(slot_id=slot_id))
+    return CancelOut(slot=_slot_out(cancelled.slot), notified=cancelled.told)

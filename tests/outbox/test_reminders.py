@@ -208,7 +208,8 @@ def test_cancelled_slot_notifies_and_drops_reminders(engine, settings) -> None:
     plan(engine, settings, now=now)
     with unit_of_work(engine) as session:
         session.get(Slot, slot_id).cancelled = True
-        assert notify_slot_changed(session, slot_id, "cancelled", now, tz=settings.tz) == 1
+        render = catalog_renderer(settings.tz)
+        assert notify_slot_changed(session, slot_id, "cancelled", now, render=render) == 1
         session.commit()
     with Session(engine) as session:
         rows = {r.dedupe_key.split(":")[0]: r for r in session.scalars(select(OutboundMessage))}

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from storage.access import BookletProof
 from storage.beneficiaries_admin import (
     answer_help_request,
     beneficiary_file,
@@ -19,15 +17,14 @@ from storage.beneficiaries_admin import (
 from storage.broadcasts import confirm_broadcast, create_broadcast
 from storage.db import unit_of_work
 from storage.directory import link_token_hash
-from storage.models import Booklet, HelpRequest, OutboundMessage, Voucher
-from storage.slots_admin import book_for, change_slot, mark_attendance
+from storage.models import HelpRequest, OutboundMessage
+from storage.slots_admin import book_seat, record_attendance
 from storage.staff import CLI_ADMIN, StaffIdentity, StaffRefused, link_staff_chat
 from storage.staff import issue_staff_link as staff_link
 from storage.stats import staff_stats
 from tests import factories
 from tests.staff.helpers import NOW, add_people, new_staff
 
-PARIS = ZoneInfo("Europe/Paris")
 RULES = {"price_eur": 0.07, "threshold": 1_000_000}
 
 
@@ -85,73 +82,6 @@ def test_confirming_twice_queues_once_and_the_author_cannot_approve(engine) -> N
                 session, staff=CLI_ADMIN, broadcast_id=draft.id or 0, now=NOW, threshold=3
             )
         assert again.value.kind == "conflict" and _count(session) == 0
-
-
-@pytest.mark.parametrize("policy, voucher", [("return", "available"), ("consume", "redeemed")])
-def test_no_show_follows_the_policy(engine, policy: str, voucher: str) -> None:  # type: ignore[no-untyped-def]
-    with unit_of_work(engine) as session:
-        place = factories.place(session)
-        slot = factories.slot(session, place_id=place.id or 0, starts_at=NOW + timedelta(days=1))
-        person = factories.beneficiary(session, phone="+33611111111")
-        advisor = StaffIdentity(id=1, name="Nadia", role="advisor", place_ids=(place.id or 0,))
-        booking = book_for(  # a walk-in at the advisor's desk, booklet in hand
-            session,
-            staff=advisor,
-            slot_id=slot.id or 0,
-            proof=BookletProof(_booklet_of(session, person.id or 0), "1234"),
-            now=NOW,
-        )
-        mark_attendance(
-            session,
-            staff=advisor,
-            booking_id=booking.id or 0,
-            attended=False,
-            no_show_policy=policy,
-            now=NOW + timedelta(days=1, hours=3),
-        )
-        assert session.get(Voucher, booking.voucher_id).status == voucher  # type: ignore[union-attr]
-
-
-def _booklet_of(session, person_id: int) -> str:  # type: ignore[no-untyped-def]
-    return str(session.scalar(select(Booklet.number).where(Booklet.beneficiary_id == person_id)))
-
-
-def _booked_slot(session):  # type: ignore[no-untyped-def]
-    place = factories.place(session)
-    slot = factories.slot(session, place_id=place.id or 0, starts_at=NOW + timedelta(days=3))
-    person = factories.beneficiary(session, phone="+33611111112")
-    book_for(session, staff=CLI_ADMIN, slot_id=slot.id or 0, beneficiary_id=person.id or 0, now=NOW)
-    return slot
-
-
-def test_moving_a_slot_tells_the_booked_people(engine) -> None:  # type: ignore[no-untyped-def]
-    with unit_of_work(engine) as session:
-        slot = _booked_slot(session)
-        change_slot(
-            session,
-            staff=CLI_ADMIN,
-            slot_id=slot.id or 0,
-            now=NOW,
-            tz=PARIS,
-            two_way=True,
-            starts_at=NOW + timedelta(days=4),
-        )
-        assert _count(session, OutboundMessage.address == "+33611111112") == 1
-
-
-def test_capacity_cannot_go_below_the_people_booked(engine) -> None:  # type: ignore[no-untyped-def]
-    with unit_of_work(engine) as session:
-        slot = _booked_slot(session)
-        with pytest.raises(StaffRefused, match="below the 1 people booked"):
-            change_slot(
-                session,
-                staff=CLI_ADMIN,
-                slot_id=slot.id or 0,
-                now=NOW,
-                tz=PARIS,
-                two_way=True,
-                capacity=0,
-            )
 
 
 def test_register_change_phone_link_and_file(engine) -> None:  # type: ignore[no-untyped-def]
@@ -251,16 +181,9 @@ def test_stats_count_by_place_and_month(engine) -> None:  # type: ignore[no-unty
         place = factories.place(session)
         slot = factories.slot(session, place_id=place.id or 0, starts_at=NOW + timedelta(days=1))
         person = factories.beneficiary(session, vouchers=3, phone="+33611111114")
-        booking = book_for(
-            session, staff=CLI_ADMIN, slot_id=slot.id or 0, beneficiary_id=person.id or 0, now=NOW
-        )
-        mark_attendance(
-            session,
-            staff=CLI_ADMIN,
-            booking_id=booking.id or 0,
-            attended=False,
-            no_show_policy="consume",
-            now=NOW,
+        booking = book_seat(session, slot_id=slot.id or 0, beneficiary_id=person.id or 0, now=NOW)
+        record_attendance(  # a no-show whose voucher is consumed
+            session, booking=booking, booking_status="no_show", voucher_status="redeemed", now=NOW
         )
         session.add(
             OutboundMessage(
