@@ -80,16 +80,22 @@ def _preview(who: Visit, form: Form_) -> dict[str, Any]:
     return {"form": form, "seen": handle(who, _command(who, PreviewBroadcast, form))}
 
 
-@router.post("/broadcasts/preview")
-def show_preview(
-    who: Annotated[Visit, Depends(checked_visit)],
+def _typed(
     segment: Annotated[str, Form()],
     message: Annotated[str, Form(max_length=1600)],
     language: Annotated[str, Form()] = "",
     send_at: Annotated[str, Form()] = "",
+) -> Form_:
+    """The composer's form, posted by its buttons (a segment and a message are required)."""
+    return _form(segment, message, language, send_at)
+
+
+@router.post("/broadcasts/preview")
+def show_preview(
+    who: Annotated[Visit, Depends(checked_visit)], form: Annotated[Form_, Depends(_typed)]
 ) -> Response:
     """The composer with the preview below it (the button: works without JavaScript)."""
-    return _composer(who, **_preview(who, _form(segment, message, language, send_at)))
+    return _composer(who, **_preview(who, form))
 
 
 @router.post("/broadcasts/preview-fragment")
@@ -115,14 +121,9 @@ def preview_fragment(
 
 @router.post("/broadcasts")
 def compose(
-    who: Annotated[Visit, Depends(checked_visit)],
-    segment: Annotated[str, Form()],
-    message: Annotated[str, Form(max_length=1600)],
-    language: Annotated[str, Form()] = "",
-    send_at: Annotated[str, Form()] = "",
+    who: Annotated[Visit, Depends(checked_visit)], form: Annotated[Form_, Depends(_typed)]
 ) -> Response:
     """Draft and confirm in one step: queued, or held for a second person's approval."""
-    form = _form(segment, message, language, send_at)
     sent = handle(who, _command(who, SendBroadcast, form))
     return redirect(f"/broadcasts/{sent.id}")
 

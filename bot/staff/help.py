@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from bot.staff.rows import detached
 from bot.staff.service import Command, Context, Handler
 from flows.gsm7 import sms_segments, to_gsm7
 from storage.access import beneficiary_for_staff
@@ -57,9 +58,7 @@ def help_requests(context: Context, command: HelpRequests) -> HelpInbox:
         if command.answered
         else []
     )
-    for row in [*waiting, *answered]:
-        session.expunge(row)  # read in a transaction that is rolled back: keep what was read
-    return HelpInbox(waiting, answered)
+    return HelpInbox(detached(session, waiting), detached(session, answered))
 
 
 def _reply_address(context: Context, request: HelpRequest) -> tuple[str, str]:

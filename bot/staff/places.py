@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from bot.staff.rows import detached
 from bot.staff.service import Command, Context, Handler
 from storage.console_queries import places_by_commune
 from storage.imports import ImportReport, import_places
@@ -41,10 +42,7 @@ def import_places_from_csv(context: Context, command: ImportPlaces) -> ImportRep
 
 def list_places(context: Context, command: ListPlaces) -> list[Place]:
     place_ids = None if context.staff.is_admin else context.staff.place_ids
-    places = places_by_commune(context.session, place_ids=place_ids)
-    for place in places:
-        context.session.expunge(place)  # read in a transaction that is rolled back
-    return places
+    return detached(context.session, places_by_commune(context.session, place_ids=place_ids))
 
 
 HANDLERS: dict[type[Any], Handler] = {

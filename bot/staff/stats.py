@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from bot.staff.rows import detached
 from bot.staff.service import Command, Context, Handler
 from storage.console_queries import audit_entries
 from storage.models import AuditEntry
@@ -105,9 +106,7 @@ def audit_log(context: Context, command: AuditLog) -> list[AuditEntry]:
     if not context.staff.is_admin:
         raise StaffRefused("forbidden", "only an admin may read the audit log")
     entries = audit_entries(context.session, before_id=command.before_id, limit=command.limit)
-    for entry in entries:
-        context.session.expunge(entry)  # read in a transaction that is rolled back
-    return entries
+    return detached(context.session, entries)
 
 
 HANDLERS: dict[type[Any], Handler] = {
