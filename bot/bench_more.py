@@ -29,7 +29,9 @@ def _engine(workdir: Path, name: str) -> Engine:
 
 def bench_broadcast_enqueue(workdir: Path, quick: bool) -> dict[str, Any]:
     """Build a broadcast's recipient list and put every message in the outbox."""
-    from storage.broadcasts import confirm_broadcast, create_broadcast
+    from bot.bootstrap import build_staff_service
+    from bot.staff.broadcasts import SendBroadcast
+    from config import load_settings
     from storage.db import unit_of_work
     from storage.models import Beneficiary
     from storage.staff import CLI_ADMIN
@@ -51,26 +53,15 @@ def bench_broadcast_enqueue(workdir: Path, quick: bool) -> dict[str, Any]:
     with unit_of_work(engine) as session:
         session.execute(insert(Beneficiary), rows)
         session.commit()
+    settings = load_settings(broadcast_approval_threshold=10**9)
+    service = build_staff_service(engine, settings, clock=lambda: NOW)
     started = time.perf_counter()
-    with unit_of_work(engine) as session:
-        draft, seen = create_broadcast(
-            session,
-            staff=CLI_ADMIN,
-            segment="all",
-            message="Rappel : ateliers gratuits cette semaine.",
-            language=None,
-            send_at=None,
-            now=NOW,
-            price_eur=0.07,
-            threshold=10**9,
-        )
-        confirm_broadcast(
-            session, staff=CLI_ADMIN, broadcast_id=draft.id or 0, now=NOW, threshold=10**9
-        )
-        session.commit()
+    sent = service.handle(
+        CLI_ADMIN, SendBroadcast(segment="all", message="Rappel : ateliers gratuits cette semaine.")
+    )
     elapsed = time.perf_counter() - started
     engine.dispose()
-    return {"recipients": seen.recipients, "seconds": round(elapsed, 2), "target_seconds": 10}
+    return {"recipients": sent.recipients, "seconds": round(elapsed, 2), "target_seconds": 10}
 
 
 def bench_dispatcher(workdir: Path, quick: bool) -> dict[str, Any]:

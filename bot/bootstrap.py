@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.staff import bookings, privacy, slots
+from bot.staff import bookings, broadcasts, help, places, privacy, slots, stats
 from bot.staff.service import Handler, StaffService, utc_now
 from config import Settings
 
@@ -23,6 +23,10 @@ _FAMILIES: tuple[dict[type[Any], Handler], ...] = (
     privacy.HANDLERS,
     slots.HANDLERS,
     bookings.HANDLERS,
+    broadcasts.HANDLERS,
+    help.HANDLERS,
+    stats.HANDLERS,
+    places.HANDLERS,
 )
 
 

@@ -201,7 +201,6 @@ def broadcast(
     from bot.broadcasts_cli import run_broadcast
 
     run_broadcast(
-        _settings(),
         segment=segment,
         message=message,
         at=_parse_now(at) if at else None,

@@ -10,26 +10,26 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from bot.cli_staff_common import bot_username, console, handle, now, run
+from bot.cli_staff_common import bot_username, console, fail, handle, now, run
 from bot.cli_staff_people import people_app
 from bot.cli_staff_slots import slots_app
 from bot.cli_staff_tokens import tokens_app
 from bot.cli_support import errors, settings_or_exit
 from bot.staff.bookings import MarkAttendance
+from bot.staff.broadcasts import ApproveBroadcast, BroadcastReport, CancelBroadcast
 from bot.staff.slots import CancelSlot
+from bot.staff.stats import Statistics
 from config import Settings
 from storage.booklet_guard import unlock_booklet
-from storage.broadcasts import approve_broadcast, broadcast_report, cancel_broadcast
 from storage.staff import (
     CLI_ADMIN,
-    StaffRefused,
     actor_of,
     audit,
     create_staff,
     get_staff,
     issue_staff_link,
 )
-from storage.stats import staff_stats, stats_csv
+from storage.stats import stats_csv
 
 __all__ = ["staff_app"]
 
@@ -93,30 +93,24 @@ def approve(
     broadcast_id: int, as_staff: Annotated[int, typer.Option("--as", help="the approving staff id")]
 ) -> None:
     """Approve a broadcast above the threshold (someone else than its author)."""
-
-    def work(session: Session, _: Settings) -> str:
-        approver = get_staff(session, staff_id=as_staff)
-        if approver is None:
-            raise StaffRefused("not_found", f"no staff member {as_staff}")
-        draft = approve_broadcast(session, staff=approver, broadcast_id=broadcast_id, now=now())
-        return f"Broadcast {broadcast_id} approved: {draft.recipients} messages queued."
-
-    console.print(run(work))
+    approver = run(lambda s, _: get_staff(s, staff_id=as_staff))
+    if approver is None:
+        raise fail(f"no staff member {as_staff}")
+    approved = handle(ApproveBroadcast(broadcast_id=broadcast_id), staff=approver)
+    console.print(f"Broadcast {broadcast_id} approved: {approved.recipients} messages queued.")
 
 
 @staff_app.command("cancel-broadcast")
 def cancel_a_broadcast(broadcast_id: int) -> None:
     """Cancel a broadcast; its messages not yet sent are cancelled."""
-    stopped = run(
-        lambda s, _: cancel_broadcast(s, staff=CLI_ADMIN, broadcast_id=broadcast_id, now=now())
-    )
+    stopped = handle(CancelBroadcast(broadcast_id=broadcast_id)).messages_stopped
     console.print(f"Broadcast {broadcast_id} cancelled ({stopped} messages not sent).")
 
 
 @staff_app.command("report")
 def report(broadcast_id: int) -> None:
     """Delivery report of a broadcast: its messages by status."""
-    found = run(lambda s, _: broadcast_report(s, staff=CLI_ADMIN, broadcast_id=broadcast_id))
+    found = handle(BroadcastReport(broadcast_id=broadcast_id))
     table = Table(title=f"Broadcast {found.id} to {found.segment}: {found.status}")
     table.add_column("status")
     table.add_column("messages", justify="right")
@@ -147,7 +141,7 @@ def stats(
     csv_file: Annotated[Path | None, typer.Option("--csv", help="write CSV here")] = None,
 ) -> None:
     """Vouchers, bookings, no-shows, messages and their cost, by month and place."""
-    found = run(lambda s, cfg: staff_stats(s, staff=CLI_ADMIN, price_eur=cfg.sms_price_eur))
+    found = handle(Statistics())
     if csv_file is not None:
         csv_file.write_text(stats_csv(found), encoding="utf-8")
         console.print(f"Statistics written to {csv_file}")

@@ -19,16 +19,17 @@ from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes
 
 from bot.bootstrap import build_staff_service
 from bot.staff import Command, StaffService
 from bot.staff.bookings import BookingView, MarkAttendance, SlotAttendees
+from bot.staff.broadcasts import ConfirmBroadcast, CreateBroadcast, Draft
+from bot.staff.stats import Statistics
 from config import Settings
 from config.catalogs import load_staff_texts
-from storage.broadcasts import confirm_broadcast, create_broadcast
+from storage.broadcast_reports import Report
 from storage.db import unit_of_work
 from storage.pseudonyms import address_pseudonym
 from storage.slots_admin import Attendee
@@ -40,14 +41,13 @@ from storage.staff import (
     link_staff_chat,
     staff_for_chat,
 )
-from storage.stats import staff_stats
+from storage.stats import Stats
 
 __all__ = ["register_staff_handlers"]
 
 STAFF_GROUP = -1
 STAFF_LANGUAGE = "fr"
-Work = Callable[[Session, StaffIdentity], str]
-R = TypeVar("R")
+T = TypeVar("T")
 
 
 def register_staff_handlers(
@@ -125,45 +125,56 @@ def _link(engine: Engine, token: str, chat_id: int, stranger: str) -> StaffIdent
     return staff
 
 
-async def _as_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Work) -> None:
-    """Run `work` for the staff member of this chat, in one transaction; reply its text."""
+async def _as_staff_command(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    command: Callable[[], Command[T]],
+    say: Callable[[T], str],
+) -> None:
+    """Run a staff command (`bot.staff`) for the staff member of this chat; reply `say(result)`,
+    or the refusal (audited by the service, with the command as origin)."""
     chat = update.effective_chat
     if chat is None:
         raise ApplicationHandlerStop
-    engine = context.bot_data["staff_engine"]
-    text = await asyncio.to_thread(_run, engine, chat.id, work, _stranger(context, chat.id))
+    service: StaffService = context.bot_data["staff_service"]
+    typed = update.effective_message.text if update.effective_message else None
+    origin = "telegram " + (typed or "").split(" ", 1)[0]
+    stranger = _stranger(context, chat.id)
+    text = await asyncio.to_thread(_handle, service, chat.id, command, say, origin, stranger)
     await _reply(update, text)
     raise ApplicationHandlerStop
 
 
-def _run(engine: Engine, chat_id: int, work: Work, stranger: str) -> str:
+def _handle(
+    service: StaffService,
+    chat_id: int,
+    command: Callable[[], Command[T]],
+    say: Callable[[T], str],
+    origin: str,
+    stranger: str,
+) -> str:
+    staff = _staff_of_chat(service.engine, chat_id, stranger)
+    if staff is None:
+        return _text("staff.not_staff")
+    try:
+        wanted = command()
+    except StaffRefused as usage:  # wrong arguments: refused and audited like a handler's refusal
+        service.audit_refusal(staff, usage, origin)
+        return _text("staff.refused", reason=usage.message)
+    try:
+        return say(service.handle(staff, wanted, origin=origin))
+    except StaffRefused as refused:  # the handler's refusal, audited by the service
+        return _text("staff.refused", reason=refused.message)
+
+
+def _staff_of_chat(engine: Engine, chat_id: int, stranger: str) -> StaffIdentity | None:
+    """The staff member linked to this chat; None, audited as `refused.not_staff`, if none."""
     with unit_of_work(engine) as session:
         staff = staff_for_chat(session, chat_id=chat_id)
         if staff is None:
-            audit(
-                session,
-                actor=stranger,
-                action="refused.not_staff",
-                record=None,
-                now=_now(),
-            )
+            audit(session, actor=stranger, action="refused.not_staff", record=None, now=_now())
             session.commit()
-            return _text("staff.not_staff")
-        try:
-            text = work(session, staff)
-        except StaffRefused as refused:
-            session.rollback()
-            audit(
-                session,
-                actor=f"staff:{staff.id}:{staff.name}",
-                action=f"refused.{refused.kind}",
-                record=stranger,
-                detail=refused.message,
-                now=_now(),
-            )
-            text = _text("staff.refused", reason=refused.message)
-        session.commit()
-        return text
+    return staff
 
 
 def _number(args: list[str] | None, usage_key: str) -> int:
@@ -174,22 +185,14 @@ def _number(args: list[str] | None, usage_key: str) -> int:
 
 async def _on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
-    settings: Settings = context.bot_data["staff_settings"]
 
-    def work(session: Session, staff: StaffIdentity) -> str:
+    def command() -> CreateBroadcast:
         if len(args) < 2:
             raise StaffRefused("invalid", _text("staff.usage_broadcast"))
-        draft, seen = create_broadcast(
-            session,
-            staff=staff,
-            segment=args[0],
-            message=" ".join(args[1:]),
-            language=None,
-            send_at=None,
-            now=_now(),
-            price_eur=settings.sms_price_eur,
-            threshold=settings.broadcast_approval_threshold,
-        )
+        return CreateBroadcast(segment=args[0], message=" ".join(args[1:]))
+
+    def say(draft: Draft) -> str:
+        seen = draft.preview
         preview = _text(
             "staff.preview",
             segment=seen.segment,
@@ -201,24 +204,22 @@ async def _on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             sms_text=seen.sms_text,
         )
         approval = [_text("staff.needs_approval")] if seen.needs_approval else []
-        return "\n".join([preview, *approval, _text("staff.send_hint", broadcast_id=draft.id)])
+        send_hint = _text("staff.send_hint", broadcast_id=draft.broadcast.id)
+        return "\n".join([preview, *approval, send_hint])
 
-    await _as_staff(update, context, work)
+    await _as_staff_command(update, context, command, say)
 
 
 async def _on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    threshold = context.bot_data["staff_settings"].broadcast_approval_threshold
+    def command() -> ConfirmBroadcast:
+        return ConfirmBroadcast(broadcast_id=_number(context.args, "staff.usage_confirm"))
 
-    def work(session: Session, staff: StaffIdentity) -> str:
-        broadcast_id = _number(context.args, "staff.usage_confirm")
-        draft = confirm_broadcast(
-            session, staff=staff, broadcast_id=broadcast_id, now=_now(), threshold=threshold
-        )
-        if draft.status == "pending_approval":
-            return _text("staff.pending_approval", broadcast_id=broadcast_id)
-        return _text("staff.queued", broadcast_id=broadcast_id, recipients=draft.recipients)
+    def say(report: Report) -> str:
+        if report.status == "pending_approval":
+            return _text("staff.pending_approval", broadcast_id=report.id)
+        return _text("staff.queued", broadcast_id=report.id, recipients=report.recipients)
 
-    await _as_staff(update, context, work)
+    await _as_staff_command(update, context, command, say)
 
 
 async def _on_presence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -241,7 +242,7 @@ async def _on_presence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         header = _text("staff.presence_header", slot_id=slot_id)
         return "\n".join([header, *lines, _text("staff.presence_footer")])
 
-    await _command_as_staff(update, context, command, answer)
+    await _as_staff_command(update, context, command, answer)
 
 
 def _attendance(attended: bool) -> Any:
@@ -253,60 +254,16 @@ def _attendance(attended: bool) -> Any:
         def answer(booking: BookingView) -> str:
             return _text("staff.attendance_marked", booking_id=booking.id, status=booking.status)
 
-        await _command_as_staff(update, context, command, answer)
+        await _as_staff_command(update, context, command, answer)
 
     return handler
 
 
-async def _command_as_staff(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    command: Callable[[], Command[R]],
-    answer: Callable[[R], str],
-) -> None:
-    """Run a staff command (`bot.staff`) for the staff member of this chat; reply its answer,
-    or the refusal (audited by the service, the chat's pseudonym as record)."""
-    chat = update.effective_chat
-    if chat is None:
-        raise ApplicationHandlerStop
-    stranger = _stranger(context, chat.id)
-    service: StaffService = context.bot_data["staff_service"]
-    text = await asyncio.to_thread(_handle, service, chat.id, stranger, command, answer)
-    await _reply(update, text)
-    raise ApplicationHandlerStop
-
-
-def _handle(
-    service: StaffService,
-    chat_id: int,
-    stranger: str,
-    command: Callable[[], Command[R]],
-    answer: Callable[[R], str],
-) -> str:
-    asked: list[tuple[StaffIdentity, Command[R]]] = []
-
-    def identify(_: Session, staff: StaffIdentity) -> str:
-        asked.append((staff, command()))  # a usage error is refused (and audited) by _run
-        return ""
-
-    refusal = _run(service.engine, chat_id, identify, stranger)
-    if not asked:
-        return refusal  # not a staff chat, or the command's arguments are wrong
-    staff, wanted = asked[0]
-    try:
-        return answer(service.handle(staff, wanted, origin=stranger))
-    except StaffRefused as refused:
-        return _text("staff.refused", reason=refused.message)
-
-
 async def _on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    price = context.bot_data["staff_settings"].sms_price_eur
-
-    def work(session: Session, staff: StaffIdentity) -> str:
-        totals = staff_stats(session, staff=staff, price_eur=price).totals
+    def say(stats: Stats) -> str:
         return "\n".join(
             _text("staff.stats_line", name=name.replace("_", " "), value=value)
-            for name, value in totals.items()
+            for name, value in stats.totals.items()
         )
 
-    await _as_staff(update, context, work)
+    await _as_staff_command(update, context, Statistics, say)

@@ -8,6 +8,7 @@ staff actions make), never here.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -19,8 +20,6 @@ from storage.models import (
     Beneficiary,
     Booklet,
     HelpRequest,
-    OutboundMessage,
-    OutboundStatus,
     Place,
     Topic,
 )
@@ -31,9 +30,9 @@ __all__ = [
     "PersonHit",
     "answered_help_requests",
     "audit_entries",
-    "broadcast_opted_out",
     "find_people",
     "place_names",
+    "places_by_commune",
     "topic_keys",
 ]
 
@@ -111,21 +110,15 @@ def place_names(session: Session, *, staff: StaffIdentity) -> list[tuple[int, st
     return [(int(i), str(n), str(c)) for i, n, c in session.execute(query).all()]
 
 
+def places_by_commune(session: Session, *, place_ids: Collection[int] | None) -> list[Place]:
+    """These places (None: all), by commune then name."""
+    query = select(Place).order_by(Place.commune, Place.name)
+    if place_ids is not None:
+        query = query.where(Place.id.in_(place_ids))  # type: ignore[union-attr]  # SQLModel column typing
+    return list(session.scalars(query))
+
+
 def topic_keys(session: Session) -> list[tuple[str, str, str]]:
     """(key, French label, English label) of every topic."""
     rows = session.execute(select(Topic.key, Topic.label_fr, Topic.label_en).order_by(Topic.key))
     return [(str(k), str(fr), str(en)) for k, fr, en in rows.all()]
-
-
-def broadcast_opted_out(session: Session, *, broadcast_id: int) -> int:
-    """Messages of a broadcast not sent because the person had opted out in the meantime."""
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                OutboundMessage.broadcast_id == broadcast_id,
-                OutboundMessage.status == OutboundStatus.CANCELLED.value,
-                OutboundMessage.error == "opted out",
-            )
-        )
-        or 0
-    )

@@ -1,8 +1,11 @@
-"""Staff storage functions on SQLite and PostgreSQL: scale, policies, beneficiaries, stats."""
+"""Staff storage functions on SQLite and PostgreSQL: beneficiaries, help answers, staff links.
+(Slots and attendance: tests/staff/test_slots_handlers.py; broadcasts and statistics:
+tests/staff/test_broadcasts_handlers.py — both through their handlers.)"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -14,74 +17,19 @@ from storage.beneficiaries_admin import (
     issue_link,
     register_beneficiary,
 )
-from storage.broadcasts import confirm_broadcast, create_broadcast
 from storage.db import unit_of_work
 from storage.directory import link_token_hash
 from storage.models import HelpRequest, OutboundMessage
-from storage.slots_admin import book_seat, record_attendance
 from storage.staff import CLI_ADMIN, StaffIdentity, StaffRefused, link_staff_chat
 from storage.staff import issue_staff_link as staff_link
-from storage.stats import staff_stats
 from tests import factories
-from tests.staff.helpers import NOW, add_people, new_staff
+from tests.staff.helpers import NOW, new_staff
 
-RULES = {"price_eur": 0.07, "threshold": 1_000_000}
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def _count(session, *where) -> int:  # type: ignore[no-untyped-def]
     return session.scalar(select(func.count()).select_from(OutboundMessage).where(*where)) or 0
-
-
-def test_a_large_segment_is_queued_whole_without_opted_out_people(engine) -> None:  # type: ignore[no-untyped-def]
-    # The 100,000-recipient timing is measured by `passnum bench`, not here.
-    add_people(engine, 20_000, opted_out_every=100)
-    with unit_of_work(engine) as session:
-        draft, seen = create_broadcast(
-            session,
-            staff=CLI_ADMIN,
-            segment="all",
-            message="Bonjour",
-            language=None,
-            send_at=None,
-            now=NOW,
-            **RULES,
-        )
-        confirm_broadcast(
-            session,
-            staff=CLI_ADMIN,
-            broadcast_id=draft.id or 0,
-            now=NOW,
-            threshold=RULES["threshold"],
-        )
-        session.commit()
-    assert seen.recipients == 19_800
-    with unit_of_work(engine) as session:
-        assert _count(session, OutboundMessage.broadcast_id == draft.id) == 19_800
-
-
-def test_confirming_twice_queues_once_and_the_author_cannot_approve(engine) -> None:  # type: ignore[no-untyped-def]
-    add_people(engine, 5)
-    with unit_of_work(engine) as session:
-        draft, _ = create_broadcast(
-            session,
-            staff=CLI_ADMIN,
-            segment="commune:38057",
-            message="Bonjour",
-            language=None,
-            send_at=None,
-            now=NOW,
-            price_eur=0.07,
-            threshold=3,
-        )
-        held = confirm_broadcast(
-            session, staff=CLI_ADMIN, broadcast_id=draft.id or 0, now=NOW, threshold=3
-        )
-        assert held.status == "pending_approval"
-        with pytest.raises(StaffRefused) as again:
-            confirm_broadcast(
-                session, staff=CLI_ADMIN, broadcast_id=draft.id or 0, now=NOW, threshold=3
-            )
-        assert again.value.kind == "conflict" and _count(session) == 0
 
 
 def test_register_change_phone_link_and_file(engine) -> None:  # type: ignore[no-untyped-def]
@@ -174,34 +122,3 @@ def test_staff_telegram_link_is_one_time(engine) -> None:  # type: ignore[no-unt
         late = staff_link(session, staff_id=staff_id, by=CLI_ADMIN, now=NOW)
         expired = link_staff_chat(session, token=late, chat_id=44, now=NOW + timedelta(days=8))
     assert first is not None and first.id == staff_id and again is None and expired is None
-
-
-def test_stats_count_by_place_and_month(engine) -> None:  # type: ignore[no-untyped-def]
-    with unit_of_work(engine) as session:
-        place = factories.place(session)
-        slot = factories.slot(session, place_id=place.id or 0, starts_at=NOW + timedelta(days=1))
-        person = factories.beneficiary(session, vouchers=3, phone="+33611111114")
-        booking = book_seat(session, slot_id=slot.id or 0, beneficiary_id=person.id or 0, now=NOW)
-        record_attendance(  # a no-show whose voucher is consumed
-            session, booking=booking, booking_status="no_show", voucher_status="redeemed", now=NOW
-        )
-        session.add(
-            OutboundMessage(
-                channel="sms",
-                address="+33611111114",
-                body="x",
-                segments=2,
-                status="delivered",
-                next_attempt_at=NOW,
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
-        session.flush()
-        stats = staff_stats(session, staff=CLI_ADMIN, price_eur=0.07)
-        advisor = StaffIdentity(id=9, name="N", role="advisor", place_ids=(place.id or 0,))
-        theirs = staff_stats(session, staff=advisor, price_eur=0.07)
-    assert stats.totals["vouchers_issued"] == 3 and stats.totals["vouchers_redeemed"] == 1
-    assert stats.totals["no_shows"] == 1 and stats.totals["messages_cost_eur"] == 0.14
-    assert stats.bookings[0]["month"] == f"{slot.starts_at:%Y-%m}"
-    assert theirs.bookings == stats.bookings and theirs.messages == []
