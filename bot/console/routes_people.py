@@ -4,14 +4,23 @@ The rules and the audit are the staff API's handlers (`bot.staff.people`)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import segno
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from bot.console.web import Visit, checked_visit, handle, redirect, render, visit
+from bot.console.dates import typed_day
+from bot.console.web import (
+    ConsoleRefused,
+    Visit,
+    checked_visit,
+    handle,
+    redirect,
+    render,
+    texts,
+    visit,
+)
 from bot.staff.people import (
     ChangePhone,
     IssueTelegramLink,
@@ -52,18 +61,23 @@ def register(
     phone: Annotated[str, Form()],
     booklet_number: Annotated[str, Form()],
     vouchers: Annotated[int, Form(ge=1, le=20)],
-    expires_on: Annotated[date, Form()],
+    expires_on: Annotated[str, Form()],
     verification_code: Annotated[str, Form()],
     language: Annotated[str, Form()] = "fr",
     commune: Annotated[str, Form()] = "",
 ) -> Response:
-    """Register someone with a new booklet (the staff API's registration, same checks)."""
+    """Register someone with a new booklet (the staff API's registration, same checks). The
+    day is typed as the console shows days (dd/mm/yyyy), whatever the browser's language."""
+    day = typed_day(expires_on)
+    if day is None:
+        label = texts(who.lang, "people.expires")
+        raise ConsoleRefused(422, texts(who.lang, "date.invalid", field=label, value=expires_on))
     command = RegisterBeneficiary(
         first_name=first_name,
         phone=phone,
         booklet_number=booklet_number,
         vouchers=vouchers,
-        expires_on=expires_on,
+        expires_on=day,
         verification_code=verification_code,
         language=language,
         commune=commune,
