@@ -23,9 +23,15 @@ from bot.cli_staff_common import (
     run,
 )
 from bot.cli_support import settings_or_exit
-from bot.staff.people import ChangePhone, IssueTelegramLink, PersonFile, RegisterBeneficiary
+from bot.staff.people import (
+    ChangePhone,
+    IssueTelegramLink,
+    PersonFile,
+    PersonRecord,
+    RegisterBeneficiary,
+)
 from config import Settings
-from storage.beneficiaries_admin import BeneficiaryFile, answer_help_request
+from storage.beneficiaries_admin import answer_help_request
 from storage.staff import CLI_ADMIN, open_help_requests
 
 __all__ = ["people_app"]
@@ -123,7 +129,7 @@ def deep_link(beneficiary_id: RecordId) -> None:
     console.print(link, markup=False, highlight=False)
 
 
-def _record_table(found: BeneficiaryFile) -> Table:
+def _record_table(found: PersonRecord) -> Table:
     person = found.person
     table = Table(title=f"Beneficiary {person.id}", show_header=False)
     for name, value in (

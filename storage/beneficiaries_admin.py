@@ -21,10 +21,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from flows.gsm7 import sms_segments, to_gsm7
-from flows.types import Balance
 from storage.access import beneficiary_for_staff
 from storage.address_history import remember_address
-from storage.directory import booklet_numbered, link_token_hash, voucher_balance
+from storage.directory import booklet_numbered, link_token_hash
 from storage.imports import import_beneficiaries
 from storage.models import (
     Beneficiary,
@@ -61,7 +60,6 @@ class BeneficiaryFile:
     """What staff see of one person: their record, bookings and latest messages."""
 
     person: Beneficiary
-    balance: Balance
     booklets: list[str]
     bookings: list[dict[str, Any]]
     messages: list[dict[str, Any]]
@@ -178,8 +176,8 @@ def issue_link_token(session: Session, *, person: Beneficiary, now: datetime) ->
     return token
 
 
-def beneficiary_file(session: Session, *, person: Beneficiary, now: datetime) -> BeneficiaryFile:
-    """Their record, voucher balance, booklets, bookings and the last 50 messages sent to them."""
+def beneficiary_file(session: Session, *, person: Beneficiary) -> BeneficiaryFile:
+    """Their record, booklets, bookings and the last 50 messages sent to them."""
     beneficiary_id = person.id or 0
     booklets = list(
         session.scalars(select(Booklet.number).where(Booklet.beneficiary_id == beneficiary_id))
@@ -207,7 +205,6 @@ def beneficiary_file(session: Session, *, person: Beneficiary, now: datetime) ->
     ).all()
     return BeneficiaryFile(
         person,
-        voucher_balance(session, beneficiary_id=beneficiary_id, today=now.date()),
         booklets,
         [dict(row._mapping) for row in bookings],
         [dict(row._mapping) for row in messages],

@@ -9,6 +9,7 @@ from typing import Annotated
 import segno
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from bot.console.dates import typed_day
 from bot.console.web import (
@@ -25,11 +26,11 @@ from bot.staff.people import (
     ChangePhone,
     IssueTelegramLink,
     PersonFile,
+    PersonRecord,
     RegisterBeneficiary,
     SearchPeople,
 )
 from bot.staff_api.plumbing import bot_username
-from storage.beneficiaries_admin import BeneficiaryFile
 
 __all__ = ["qr_svg", "router"]
 
@@ -54,39 +55,35 @@ def new_person(who: Annotated[Visit, Depends(visit)]) -> Response:
     return render(who, who.request, "person_new.html")
 
 
+class RegistrationForm(BaseModel):
+    """The registration form's fields, as typed (the handler validates them)."""
+
+    first_name: str
+    phone: str
+    booklet_number: str
+    vouchers: int = Field(ge=1, le=20)
+    expires_on: str
+    verification_code: str
+    language: str = "fr"
+    commune: str = ""
+
+
 @router.post("/people")
 def register(
-    who: Annotated[Visit, Depends(checked_visit)],
-    first_name: Annotated[str, Form()],
-    phone: Annotated[str, Form()],
-    booklet_number: Annotated[str, Form()],
-    vouchers: Annotated[int, Form(ge=1, le=20)],
-    expires_on: Annotated[str, Form()],
-    verification_code: Annotated[str, Form()],
-    language: Annotated[str, Form()] = "fr",
-    commune: Annotated[str, Form()] = "",
+    who: Annotated[Visit, Depends(checked_visit)], form: Annotated[RegistrationForm, Form()]
 ) -> Response:
     """Register someone with a new booklet (the staff API's registration, same checks). The
     day is typed as the console shows days (dd/mm/yyyy), whatever the browser's language."""
-    day = typed_day(expires_on)
+    day = typed_day(form.expires_on)
     if day is None:
         label = texts(who.lang, "people.expires")
-        raise ConsoleRefused(422, texts(who.lang, "date.invalid", field=label, value=expires_on))
-    command = RegisterBeneficiary(
-        first_name=first_name,
-        phone=phone,
-        booklet_number=booklet_number,
-        vouchers=vouchers,
-        expires_on=day,
-        verification_code=verification_code,
-        language=language,
-        commune=commune,
-    )
-    person = handle(who, command)
+        message = texts(who.lang, "date.invalid", field=label, value=form.expires_on)
+        raise ConsoleRefused(422, message)
+    person = handle(who, RegisterBeneficiary(**{**form.model_dump(), "expires_on": day}))
     return redirect(f"/people/{person.id}")
 
 
-def _person_page(who: Visit, found: BeneficiaryFile, link: str | None = None) -> Response:
+def _person_page(who: Visit, found: PersonRecord, link: str | None = None) -> Response:
     return render(
         who,
         who.request,

@@ -14,11 +14,12 @@ from datetime import date
 from typing import Any, ClassVar
 
 from bot.staff.service import Command, Context, Handler
+from flows.types import Balance
 from storage import beneficiaries_admin
 from storage.access import beneficiary_for_staff
-from storage.beneficiaries_admin import BeneficiaryFile
 from storage.booklet_guard import unlock_booklet as unlock_in_storage
 from storage.console_queries import PersonHit, find_people
+from storage.directory import voucher_balance
 from storage.models import Beneficiary, Booklet
 from storage.staff import StaffRefused
 
@@ -28,6 +29,7 @@ __all__ = [
     "ChangePhone",
     "IssueTelegramLink",
     "PersonFile",
+    "PersonRecord",
     "RegisterBeneficiary",
     "SearchPeople",
     "UnlockBooklet",
@@ -47,7 +49,19 @@ class SearchPeople(Command[list[PersonHit]]):
 
 
 @dataclass(frozen=True)
-class PersonFile(Command[BeneficiaryFile]):
+class PersonRecord:
+    """What staff see of one person: their record, voucher balance, booklet numbers, bookings
+    (newest first) and the last 50 messages sent to them."""
+
+    person: Beneficiary
+    balance: Balance
+    booklets: list[str]
+    bookings: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PersonFile(Command[PersonRecord]):
     """`{"beneficiary_id": 12}` → their record, voucher balance, booklets, bookings and
     latest messages. Opening a file is audited (`beneficiary.view`), so it is not a pure read."""
 
@@ -109,11 +123,14 @@ def search_people(context: Context, command: SearchPeople) -> list[PersonHit]:
     return find_people(context.session, staff=context.staff, text=command.text)
 
 
-def person_file(context: Context, command: PersonFile) -> BeneficiaryFile:
+def person_file(context: Context, command: PersonFile) -> PersonRecord:
     person = beneficiary_for_staff(context.session, context.staff, command.beneficiary_id)
-    found = beneficiaries_admin.beneficiary_file(context.session, person=person, now=context.now)
+    found = beneficiaries_admin.beneficiary_file(context.session, person=person)
+    balance = voucher_balance(
+        context.session, beneficiary_id=command.beneficiary_id, today=context.now.date()
+    )
     context.audit("beneficiary.view", _record(person.id))
-    return found
+    return PersonRecord(person, balance, found.booklets, found.bookings, found.messages)
 
 
 def register_beneficiary(context: Context, command: RegisterBeneficiary) -> Beneficiary:
