@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.staff import bookings, broadcasts, help, places, privacy, slots, stats
+from bot.staff import bookings, broadcasts, help, members, people, places, privacy, slots, stats
 from bot.staff.service import Handler, StaffService, utc_now
 from config import Settings
 
@@ -27,6 +27,8 @@ _FAMILIES: tuple[dict[type[Any], Handler], ...] = (
     help.HANDLERS,
     stats.HANDLERS,
     places.HANDLERS,
+    people.HANDLERS,
+    members.HANDLERS,
 )
 
 

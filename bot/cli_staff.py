@@ -8,27 +8,19 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
-from bot.cli_staff_common import bot_username, console, fail, handle, now, run
+from bot.cli_staff_common import bot_username, console, fail, handle, run
 from bot.cli_staff_people import people_app
 from bot.cli_staff_slots import slots_app
 from bot.cli_staff_tokens import tokens_app
 from bot.cli_support import errors, settings_or_exit
 from bot.staff.bookings import MarkAttendance
 from bot.staff.broadcasts import ApproveBroadcast, BroadcastReport, CancelBroadcast
+from bot.staff.members import ROLES, AddStaffMember, IssueStaffTelegramLink
+from bot.staff.people import UnlockBooklet
 from bot.staff.slots import CancelSlot
 from bot.staff.stats import Statistics
-from config import Settings
-from storage.booklet_guard import unlock_booklet
-from storage.staff import (
-    CLI_ADMIN,
-    actor_of,
-    audit,
-    create_staff,
-    get_staff,
-    issue_staff_link,
-)
+from storage.staff import get_staff
 from storage.stats import stats_csv
 
 __all__ = ["staff_app"]
@@ -49,34 +41,20 @@ def add(
     place: Annotated[list[int] | None, typer.Option(help="place id (repeat)")] = None,
 ) -> None:
     """Create a staff member and print their API token (shown once)."""
-    if role not in ("advisor", "admin"):
+    if role not in ROLES:
         errors.print("[red]--role[/red] must be advisor or admin")
         raise typer.Exit(2)
-
-    def work(session: Session, _: Settings) -> tuple[int | None, str]:
-        member, token = create_staff(
-            session, name=name, role=role, place_ids=place or [], now=now(), by=CLI_ADMIN
-        )
-        audit(
-            session,
-            actor=actor_of(CLI_ADMIN),
-            action="staff.create",
-            record=f"staff:{member.id}",
-            now=now(),
-            detail=f"{role} places {place or []}",
-        )
-        return member.id, token
-
-    staff_id, token = run(work)
-    console.print(f"Staff member {staff_id} ({name}, {role}). API token, shown only once:")
-    console.print(token, markup=False, highlight=False)
+    member = handle(AddStaffMember(name=name, role=role, place_ids=tuple(place or ())))
+    console.print(f"Staff member {member.id} ({name}, {role}). API token, shown only once:")
+    console.print(member.token, markup=False, highlight=False)
 
 
 @staff_app.command("telegram-link")
 def telegram_link(staff_id: Annotated[int, typer.Argument(help="staff id")]) -> None:
     """Print a one-time Telegram link that makes the chat opening it this staff member's."""
-    token = run(lambda s, _: issue_staff_link(s, staff_id=staff_id, by=CLI_ADMIN, now=now()))
-    console.print(f"https://t.me/{bot_username(settings_or_exit())}?start={token}", markup=False)
+    bot = bot_username(settings_or_exit())
+    link = handle(IssueStaffTelegramLink(staff_id=staff_id, bot_username=bot))
+    console.print(link, markup=False)
 
 
 @staff_app.command("unlock-booklet")
@@ -84,7 +62,7 @@ def unlock_booklet_command(
     number: Annotated[str, typer.Argument(help="booklet number, e.g. PN-0001")],
 ) -> None:
     """Let a booklet locked after 10 wrong codes accept its code again (audited)."""
-    booklet = run(lambda s, _: unlock_booklet(s, staff=CLI_ADMIN, number=number, now=now()))
+    booklet = handle(UnlockBooklet(number=number))
     console.print(f"Booklet {booklet.number} unlocked: its code works again.", markup=False)
 
 

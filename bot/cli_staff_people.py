@@ -1,9 +1,9 @@
 """`passnum staff …` for beneficiaries: the help inbox, registering one, their phone, their
-file and a Telegram deep link (the same storage calls as the staff API's routes)."""
+file and a Telegram deep link (the staff API's handlers, `bot.staff.people`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Annotated, Any
 
 import typer
@@ -15,21 +15,23 @@ from bot.cli_staff_common import (
     RecordId,
     bot_username,
     console,
+    handle,
     local_text,
     now,
     parse_day,
     plain,
     run,
 )
-from config import Settings
-from storage.beneficiaries_admin import (
-    BeneficiaryFile,
-    answer_help_request,
-    beneficiary_file,
-    change_phone,
-    issue_link,
-    register_beneficiary,
+from bot.cli_support import settings_or_exit
+from bot.staff.people import (
+    ChangePhone,
+    IssueTelegramLink,
+    PersonFile,
+    PersonRecord,
+    RegisterBeneficiary,
 )
+from config import Settings
+from storage.beneficiaries_admin import answer_help_request
 from storage.staff import CLI_ADMIN, open_help_requests
 
 __all__ = ["people_app"]
@@ -81,22 +83,17 @@ def register(
 ) -> None:
     """Register a beneficiary with a new booklet and its vouchers."""
     day = parse_day(expires_on, "--expires-on")
-    person = run(
-        lambda s, settings: register_beneficiary(
-            s,
-            staff=CLI_ADMIN,
-            first_name=first_name,
-            phone=phone,
-            booklet_number=booklet,
-            vouchers=vouchers,
-            expires_on=day,
-            verification_code=code,
-            language=language,
-            commune=commune,
-            now=now(),
-            sms_regions=settings.sms_regions,
-        )
+    command = RegisterBeneficiary(
+        first_name=first_name,
+        phone=phone,
+        booklet_number=booklet,
+        vouchers=vouchers,
+        expires_on=day,
+        verification_code=code,
+        language=language,
+        commune=commune,
     )
+    person = handle(command)
     console.print(
         f"Beneficiary {person.id} registered: booklet {booklet}, "
         f"{vouchers} vouchers valid until {day.isoformat()}.",
@@ -110,49 +107,29 @@ def phone(
     new_phone: Annotated[str, typer.Argument(help="any French or E.164 form")],
 ) -> None:
     """Change a beneficiary's phone number (kept in E.164 form)."""
-    person = run(
-        lambda s, settings: change_phone(
-            s,
-            staff=CLI_ADMIN,
-            beneficiary_id=beneficiary_id,
-            phone=new_phone,
-            now=now(),
-            sms_regions=settings.sms_regions,
-        )
-    )
+    person = handle(ChangePhone(beneficiary_id=beneficiary_id, phone=new_phone))
     console.print(f"Beneficiary {beneficiary_id}: phone is now {person.phone}.", highlight=False)
 
 
 @people_app.command("beneficiary")
 def beneficiary(beneficiary_id: RecordId) -> None:
     """A beneficiary's record, booklets, bookings and latest messages."""
-    found, settings = run(
-        lambda s, cfg: (
-            beneficiary_file(s, staff=CLI_ADMIN, beneficiary_id=beneficiary_id, now=now()),
-            cfg,
-        )
-    )
+    found = handle(PersonFile(beneficiary_id=beneficiary_id))
+    tz = settings_or_exit().tz
     console.print(_record_table(found))
-    console.print(_rows_table("Bookings", found.bookings, settings))
-    console.print(_rows_table("Latest messages", found.messages, settings))
+    console.print(_rows_table("Bookings", found.bookings, tz))
+    console.print(_rows_table("Latest messages", found.messages, tz))
 
 
 @people_app.command("deep-link")
 def deep_link(beneficiary_id: RecordId) -> None:
     """Print a Telegram link that links the chat opening it to this beneficiary."""
-    link = run(
-        lambda s, cfg: issue_link(
-            s,
-            staff=CLI_ADMIN,
-            beneficiary_id=beneficiary_id,
-            now=now(),
-            bot_username=bot_username(cfg),
-        )
-    )
+    bot = bot_username(settings_or_exit())
+    link = handle(IssueTelegramLink(beneficiary_id=beneficiary_id, bot_username=bot))
     console.print(link, markup=False, highlight=False)
 
 
-def _record_table(found: BeneficiaryFile) -> Table:
+def _record_table(found: PersonRecord) -> Table:
     person = found.person
     table = Table(title=f"Beneficiary {person.id}", show_header=False)
     for name, value in (
@@ -169,20 +146,20 @@ def _record_table(found: BeneficiaryFile) -> Table:
     return table
 
 
-def _rows_table(title: str, rows: list[dict[str, Any]], settings: Settings) -> Table | str:
+def _rows_table(title: str, rows: list[dict[str, Any]], tz: tzinfo) -> Table | str:
     if not rows:
         return f"{title}: none."
     table = Table(title=title)
     for column in rows[0]:
         table.add_column(column.replace("_", " "))
     for row in rows:
-        table.add_row(*(_cell(value, settings) for value in row.values()))
+        table.add_row(*(_cell(value, tz) for value in row.values()))
     return table
 
 
-def _cell(value: Any, settings: Settings) -> Text | str:
+def _cell(value: Any, tz: tzinfo) -> Text | str:
     if isinstance(value, datetime):
-        return local_text(value, settings.tz)
+        return local_text(value, tz)
     return plain(value)
 
 

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
+from bot.console.dates import DAY_PATTERN, day_text
 from bot.staff import Command
 from bot.staff_api.plumbing import act
 from bot.staff_api.plumbing import handle as api_handle
@@ -65,6 +66,8 @@ templates.env.filters["euros"] = lambda amount, lang="fr": (
 templates.env.filters["local"] = lambda moment, tz, fmt="%d/%m/%Y %H:%M": (
     moment.astimezone(tz).strftime(fmt) if moment else ""
 )
+templates.env.filters["day"] = day_text
+templates.env.globals["day_pattern"] = DAY_PATTERN
 
 
 class NotSignedIn(Exception):

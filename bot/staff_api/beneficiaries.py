@@ -2,7 +2,8 @@
 booklet locked after too many wrong codes.
 
 An advisor acts only on the people booked at their places or registered by them; anyone else
-is a 404 like a person who does not exist (storage.access, docs/security.md)."""
+is a 404 like a person who does not exist (storage.access, docs/security.md). The rules and
+the audit are the handlers' (`bot.staff.people`), shared with the console and the CLI."""
 
 from __future__ import annotations
 
@@ -12,18 +13,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
+from bot.staff.people import (
+    ChangePhone,
+    IssueTelegramLink,
+    PersonFile,
+    RegisterBeneficiary,
+    UnlockBooklet,
+)
 from bot.staff_api.auth import Staff
 from bot.staff_api.models import LinkOut
-from bot.staff_api.plumbing import RecordId, act, bot_username, now, settings_of
-from storage.beneficiaries_admin import (
-    beneficiary_file,
-    change_phone,
-    issue_link,
-    register_beneficiary,
-)
-from storage.booklet_guard import unlock_booklet
+from bot.staff_api.plumbing import RecordId, bot_username, handle
 
 __all__ = [
     "BeneficiaryFileOut",
@@ -35,11 +35,6 @@ __all__ = [
 ]
 
 router = APIRouter()
-
-
-def regions(request: Request) -> frozenset[str]:
-    """Where phones may be registered (PASSNUM_SMS_ALLOWED_REGIONS)."""
-    return settings_of(request).sms_regions
 
 
 class BeneficiaryIn(BaseModel):
@@ -86,31 +81,19 @@ def register(body: BeneficiaryIn, request: Request, staff: Staff) -> Beneficiary
     """Register a new beneficiary with a new booklet and its vouchers. A phone or booklet
     number already registered is a 409 that names it ("phone already registered", "booklet
     number already exists: …"): never merged into the known person."""
-    return act(
-        request,
-        staff,
-        lambda s: _person_out(
-            register_beneficiary(
-                s, staff=staff, **body.model_dump(), now=now(), sms_regions=regions(request)
-            )
-        ),
-    )
+    return _person_out(handle(request, staff, RegisterBeneficiary(**body.model_dump())))
 
 
 @router.get("/beneficiaries/{beneficiary_id}", response_model=BeneficiaryFileOut)
 def beneficiary(beneficiary_id: RecordId, request: Request, staff: Staff) -> BeneficiaryFileOut:
     """A beneficiary's record, booklets, bookings and latest messages."""
-
-    def work(session: Session) -> BeneficiaryFileOut:
-        found = beneficiary_file(session, staff=staff, beneficiary_id=beneficiary_id, now=now())
-        return BeneficiaryFileOut(
-            beneficiary=_person_out(found.person),
-            booklets=found.booklets,
-            bookings=found.bookings,
-            messages=found.messages,
-        )
-
-    return act(request, staff, work)
+    found = handle(request, staff, PersonFile(beneficiary_id=beneficiary_id))
+    return BeneficiaryFileOut(
+        beneficiary=_person_out(found.person),
+        booklets=found.booklets,
+        bookings=found.bookings,
+        messages=found.messages,
+    )
 
 
 @router.put("/beneficiaries/{beneficiary_id}/phone", response_model=BeneficiaryOut)
@@ -118,36 +101,16 @@ def new_phone(
     beneficiary_id: RecordId, body: PhoneIn, request: Request, staff: Staff
 ) -> BeneficiaryOut:
     """Change the phone number (normalised to E.164); the old number is told by SMS."""
-    return act(
-        request,
-        staff,
-        lambda s: _person_out(
-            change_phone(
-                s,
-                staff=staff,
-                beneficiary_id=beneficiary_id,
-                phone=body.phone,
-                now=now(),
-                sms_regions=regions(request),
-            )
-        ),
-    )
+    command = ChangePhone(beneficiary_id=beneficiary_id, phone=body.phone)
+    return _person_out(handle(request, staff, command))
 
 
 @router.post("/beneficiaries/{beneficiary_id}/telegram-link", response_model=LinkOut)
 def beneficiary_link(beneficiary_id: RecordId, request: Request, staff: Staff) -> LinkOut:
     """A Telegram deep link that links the chat opening it to this beneficiary: one use,
     valid 7 days; a new link revokes the previous one."""
-    bot = bot_username(request)
-    return act(
-        request,
-        staff,
-        lambda s: LinkOut(
-            link=issue_link(
-                s, staff=staff, beneficiary_id=beneficiary_id, now=now(), bot_username=bot
-            )
-        ),
-    )
+    command = IssueTelegramLink(beneficiary_id=beneficiary_id, bot_username=bot_username(request))
+    return LinkOut(link=handle(request, staff, command))
 
 
 class BookletUnlocked(BaseModel):
@@ -161,9 +124,5 @@ def unlock(
     number: Annotated[str, PathParam(min_length=1, max_length=32)], request: Request, staff: Staff
 ) -> BookletUnlocked:
     """Admins: a booklet locked after 10 wrong codes accepts its code again (audited)."""
-
-    def work(session: Session) -> BookletUnlocked:
-        booklet = unlock_booklet(session, staff=staff, number=number, now=now())
-        return BookletUnlocked(number=booklet.number, failed_codes=0, locked=False)
-
-    return act(request, staff, work)
+    booklet = handle(request, staff, UnlockBooklet(number=number))
+    return BookletUnlocked(number=booklet.number, failed_codes=0, locked=False)

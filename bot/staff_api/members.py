@@ -9,19 +9,13 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from bot.staff.members import AddStaffMember, IssueStaffTelegramLink
 from bot.staff_api.auth import Staff
 from bot.staff_api.models import LinkOut
-from bot.staff_api.plumbing import IdField, RecordId, act, admin_only, bot_username, now
+from bot.staff_api.plumbing import IdField, RecordId, act, bot_username, handle, now
 from storage.beneficiaries_admin import answer_help_request
 from storage.db import unit_of_work
-from storage.staff import (
-    StaffRefused,
-    actor_of,
-    audit,
-    create_staff,
-    issue_staff_link,
-    open_help_requests,
-)
+from storage.staff import open_help_requests
 
 __all__ = [
     "AnswerIn",
@@ -88,43 +82,22 @@ def whoami(staff: Staff) -> StaffOut:
 @router.post("/members", response_model=StaffCreated, status_code=201)
 def add_member(body: StaffCreate, request: Request, staff: Staff) -> StaffCreated:
     """Create a staff member (admins only); the answer holds their token, once."""
-
-    def work(session: Session) -> StaffCreated:
-        admin_only(staff, "add staff members")
-        member, token = create_staff(
-            session,
-            name=body.name,
-            role=body.role,
-            place_ids=body.place_ids,
-            now=now(),
-            by=staff,
-        )
-        audit(
-            session,
-            actor=actor_of(staff),
-            action="staff.create",
-            record=f"staff:{member.id}",
-            now=now(),
-            detail=f"{body.role} places {body.place_ids}",
-        )
-        return StaffCreated(
-            id=member.id, name=member.name, role=member.role, place_ids=body.place_ids, token=token
-        )
-
-    return act(request, staff, work)
+    command = AddStaffMember(name=body.name, role=body.role, place_ids=tuple(body.place_ids))
+    member = handle(request, staff, command)
+    return StaffCreated(
+        id=member.id,
+        name=member.name,
+        role=member.role,
+        place_ids=member.place_ids,
+        token=member.token,
+    )
 
 
 @router.post("/members/{staff_id}/telegram-link", response_model=LinkOut)
 def member_telegram_link(staff_id: RecordId, request: Request, staff: Staff) -> LinkOut:
     """A one-time link that makes the Telegram chat opening it this staff member's."""
-
-    def work(session: Session) -> LinkOut:
-        if not staff.is_admin and staff.id != staff_id:
-            raise StaffRefused("forbidden", "only an admin may link another staff member")
-        token = issue_staff_link(session, staff_id=staff_id, by=staff, now=now())
-        return LinkOut(link=f"https://t.me/{bot_username(request)}?start={token}")
-
-    return act(request, staff, work)
+    command = IssueStaffTelegramLink(staff_id=staff_id, bot_username=bot_username(request))
+    return LinkOut(link=handle(request, staff, command))
 
 
 @router.post("/help-requests/{request_id}/answer", response_model=AnswerOut)

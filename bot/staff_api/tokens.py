@@ -10,13 +10,10 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
+from bot.staff.members import RenewOwnToken, RevokeStaffMember
 from bot.staff_api.auth import Staff
-from bot.staff_api.plumbing import RecordId, act, admin_only, now
-from storage.models import Staff as StaffRow
-from storage.staff import StaffRefused
-from storage.staff_tokens import new_token, revoke_member
+from bot.staff_api.plumbing import RecordId, handle
 
 __all__ = ["NewToken", "Revoked", "router"]
 
@@ -39,29 +36,12 @@ class NewToken(BaseModel):
 def revoke(staff_id: RecordId, request: Request, staff: Staff) -> Revoked:
     """Revoke a staff member's token (admins only): every later call with it gets a 401 and
     their Telegram chat is no longer staff. Audited."""
-
-    def work(session: Session) -> Revoked:
-        admin_only(staff, "revoke staff tokens")
-        member = session.get(StaffRow, staff_id)
-        if member is None:
-            raise StaffRefused("not_found", f"no staff member {staff_id}")
-        revoke_member(session, member=member, by=staff, now=now())
-        return Revoked(id=staff_id, name=member.name, revoked_at=member.revoked_at or now())
-
-    return act(request, staff, work)
+    member = handle(request, staff, RevokeStaffMember(member=staff_id))
+    return Revoked(id=member.id, name=member.name, revoked_at=member.revoked_at)
 
 
 @router.post("/me/token", response_model=NewToken)
 def renew_my_token(request: Request, staff: Staff) -> NewToken:
     """Replace your own token with a new one (before it expires); the old one stops working."""
-
-    def work(session: Session) -> NewToken:
-        member = session.get(StaffRow, staff.id) if staff.id is not None else None
-        if member is None:
-            raise StaffRefused(
-                "invalid", "the bootstrap token is renewed by changing PASSNUM_STAFF_TOKEN"
-            )
-        token = new_token(session, member=member, by=staff, now=now())
-        return NewToken(id=staff.id or 0, token=token, issued_at=member.token_issued_at)
-
-    return act(request, staff, work)
+    renewed = handle(request, staff, RenewOwnToken())
+    return NewToken(id=renewed.id, token=renewed.token, issued_at=renewed.issued_at)

@@ -1,10 +1,11 @@
-"""Staff storage functions on SQLite and PostgreSQL: beneficiaries, help answers, staff links.
+"""Staff storage functions on SQLite and PostgreSQL: help answers, staff links. (People:
+tests/staff/test_people_handlers.py.)
 (Slots and attendance: tests/staff/test_slots_handlers.py; broadcasts and statistics:
 tests/staff/test_broadcasts_handlers.py — both through their handlers.)"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,15 +13,10 @@ from sqlalchemy import func, select
 
 from storage.beneficiaries_admin import (
     answer_help_request,
-    beneficiary_file,
-    change_phone,
-    issue_link,
-    register_beneficiary,
 )
 from storage.db import unit_of_work
-from storage.directory import link_token_hash
 from storage.models import HelpRequest, OutboundMessage
-from storage.staff import CLI_ADMIN, StaffIdentity, StaffRefused, link_staff_chat
+from storage.staff import CLI_ADMIN, StaffRefused, link_staff_chat
 from storage.staff import issue_staff_link as staff_link
 from tests import factories
 from tests.staff.helpers import NOW, new_staff
@@ -30,60 +26,6 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def _count(session, *where) -> int:  # type: ignore[no-untyped-def]
     return session.scalar(select(func.count()).select_from(OutboundMessage).where(*where)) or 0
-
-
-def test_register_change_phone_link_and_file(engine) -> None:  # type: ignore[no-untyped-def]
-    staff_id, _ = new_staff(engine, "Nadia", places=[99])
-    advisor = StaffIdentity(id=staff_id, name="Nadia", role="advisor", place_ids=(99,))
-    with unit_of_work(engine) as session:
-        factories.topic(session)
-        person = register_beneficiary(
-            session,
-            staff=advisor,
-            first_name="Rosa",
-            phone="06 22 33 44 55",
-            booklet_number="PN-9001",
-            vouchers=6,
-            expires_on=date(2099, 6, 30),
-            verification_code="4321",
-            now=NOW,
-            commune="Échirolles",
-        )
-        assert (person.phone, person.commune_insee) == ("+33622334455", "38151")
-        with pytest.raises(StaffRefused, match="already exists"):
-            register_beneficiary(
-                session,
-                staff=advisor,
-                first_name="X",
-                phone="0622334456",
-                booklet_number="PN-9001",
-                vouchers=1,
-                expires_on=date(2099, 1, 1),
-                verification_code="1",
-                now=NOW,
-            )
-        change_phone(
-            session,
-            staff=advisor,
-            beneficiary_id=person.id or 0,
-            phone="0033 7 81 22 33 44",
-            now=NOW,
-        )
-        link = issue_link(
-            session,
-            staff=advisor,
-            beneficiary_id=person.id or 0,
-            now=NOW,
-            bot_username="passnum_bot",
-        )
-        token = link.removeprefix("https://t.me/passnum_bot?start=")
-        assert person.telegram_link_token == link_token_hash(token) != token
-        seen = beneficiary_file(session, staff=advisor, beneficiary_id=person.id or 0, now=NOW)
-        assert seen.person.phone == "+33781223344" and seen.booklets == ["PN-9001"]
-        stranger = StaffIdentity(id=staff_id + 1, name="Other", role="advisor", place_ids=(98,))
-        with pytest.raises(StaffRefused, match=f"^no beneficiary {person.id}$") as hidden:
-            beneficiary_file(session, staff=stranger, beneficiary_id=person.id or 0, now=NOW)
-        assert hidden.value.kind == "not_authorised"
 
 
 def test_answering_a_help_request_queues_it_on_their_channel(engine) -> None:  # type: ignore[no-untyped-def]
