@@ -5,7 +5,7 @@ It is idempotent: each reminder has a dedupe key (`j1:booking:12`, `h2:booking:1
 keeps one row per key. Queries are set-based (one per kind, with an anti-join on the outbox) and
 rows go in with one bulk insert, so 100,000 bookings take seconds.
 
-Rules (see bot.quiet_hours for the sending calendar passed in as `calendar`):
+Rules (see bot.outbox.quiet_hours for the sending calendar passed in as `calendar`):
 - J-1 at `j1_at` (10:00) local the day before, moved back to the last open day; H-2 two hours
   before, or at the next allowed time if still 15 minutes before the start. A reminder whose
   time passed before the booking was made is skipped (the booking confirmation said it all).
@@ -41,7 +41,7 @@ HORIZON = timedelta(days=8)  # covers J-1 moved back over a Sunday and a holiday
 
 
 class Calendar(Protocol):
-    """When sending is allowed (bot.quiet_hours.SendingCalendar)."""
+    """When sending is allowed (bot.outbox.quiet_hours.SendingCalendar)."""
 
     def next_allowed(self, moment: datetime) -> datetime: ...
 

@@ -2,7 +2,7 @@
 
 - Channel: `preferred_channel` if set, else `last_channel`, else whichever address exists.
 - A call (channel "voice", `PASSNUM_VOICE_REMINDERS`) only for people who chose it; its body is
-  the spoken turn as JSON (flows.voice), said by bot.twilio_voice.
+  the spoken turn as JSON (flows.voice), said by bot.outbox.twilio_voice.
 - SMS texts go through the SMS renderer (GSM-7, one segment); with a one-way SMS sender, the
   `*_one_way` catalog texts say whom to call instead of asking for a reply.
 - A text missing from the catalogs is logged once and its messages are not queued.
@@ -167,7 +167,7 @@ def catalog_renderer(tz: tzinfo, catalogs: Mapping[str, Mapping[str, str]] | Non
         if channel == "sms":
             text = render_sms([reply], books, language, tz)[0]
             return text, sms_segments(text)
-        if channel == "voice":  # the call's words and keys, as JSON (bot.voice_twiml)
+        if channel == "voice":  # the call's words and keys, as JSON (bot.channels.voice_twiml)
             return render_voice(
                 [reminder_reply(key, reply.params)], books, language, tz
             ).to_json(), 1

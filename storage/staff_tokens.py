@@ -6,7 +6,7 @@ refuses their token and unlinks their Telegram chat at once (the staff handlers 
 `bot.staff.members` decide who may, and audit it). Only the hash of a token is stored,
 so a revoked or expired one is still recognised and refused with a message that says why.
 The bootstrap token (PASSNUM_STAFF_TOKEN) lives in the environment: it is checked by the API
-(bot.staff_api.auth) and rotated by changing the variable (docs/security.md).
+(bot.api.auth) and rotated by changing the variable (docs/security.md).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from bot.api.plumbing import bot_username
 from bot.console.dates import typed_day
 from bot.console.web import (
     ConsoleRefused,
@@ -30,7 +31,6 @@ from bot.staff.people import (
     RegisterBeneficiary,
     SearchPeople,
 )
-from bot.staff_api.plumbing import bot_username
 
 __all__ = ["qr_svg", "router"]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from bot.quiet_hours import is_quiet, next_allowed
+from bot.outbox.quiet_hours import is_quiet, next_allowed
 from bot.staff.service import Command, Context, Handler
 from flows.gsm7 import gsm7_length, sms_segments, to_gsm7
 from storage.broadcast_approval import check_approver, needs_approval, serialise_confirmations

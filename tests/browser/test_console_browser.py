@@ -12,7 +12,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from bot.quiet_hours import next_allowed
+from bot.outbox.quiet_hours import next_allowed
 from config import load_settings
 from flows.gsm7 import gsm7_length, sms_segments, to_gsm7
 from storage.db import create_db_engine, unit_of_work

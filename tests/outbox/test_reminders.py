@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.quiet_hours import SendingCalendar, is_quiet
-from bot.scheduler import plan, tick
+from bot.outbox.quiet_hours import SendingCalendar, is_quiet
+from bot.outbox.scheduler import plan, tick
 from storage.booking import cancel_booking, reserve_seat
 from storage.db import unit_of_work
 from storage.models import Booking, OutboundMessage, Slot, Voucher
@@ -218,7 +218,7 @@ def test_cancelled_slot_notifies_and_drops_reminders(engine, settings) -> None:
 
 
 def test_expire_vouchers(engine, settings) -> None:
-    from bot.scheduler import expire
+    from bot.outbox.scheduler import expire
 
     with unit_of_work(engine) as session:
         factories.beneficiary(session, vouchers=2, expires_on=date(2026, 11, 30))
