@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.staff import privacy
+from bot.staff import jobs, privacy
 from bot.staff.service import Handler, StaffService, utc_now
 from config import Settings
 
 __all__ = ["build_staff_service", "staff_handlers"]
 
-_FAMILIES: tuple[dict[type[Any], Handler], ...] = (privacy.HANDLERS,)
+_FAMILIES: tuple[dict[type[Any], Handler], ...] = (privacy.HANDLERS, jobs.HANDLERS)
 
 
 def staff_handlers() -> dict[type[Any], Handler]:

@@ -2,14 +2,14 @@
 per channel and language), then one INSERT … SELECT … ON CONFLICT DO NOTHING queues every
 booking's reminder. 100,000 bookings are about 10,000 slots' worth of Python, not 100,000 rows.
 
-The rules are the ones of `storage.reminder_texts.choose_address` (channel) and
-`storage.reminder_plans` (times), written here as SQL over the people booked on each slot.
+The texts and times come from flows.outbound (computed by bot.reminder_planning from
+`booked_slots`); the channel rule is flows.outbound.channel's, written as SQL
+(storage.reminder_texts.chosen_channel_sql) over the people booked on each slot.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateTable
 from sqlmodel import Session
 
+from flows.types import SlotAudience, SlotText
 from storage.models import Beneficiary, Booking, BookingStatus, Place, Slot
 from storage.models import OutboundMessage as Msg
 from storage.models import OutboundStatus as S
@@ -36,7 +37,7 @@ from storage.reminder_queries import not_in_outbox, outbox_key, reachable
 from storage.reminder_texts import chosen_address_sql, chosen_channel_sql
 from storage.types import UTCDateTime
 
-__all__ = ["SlotPlan", "SlotText", "booked_slots", "queue_slot_reminders"]
+__all__ = ["booked_slots", "queue_slot_reminders"]
 
 # One row per (slot, channel, language) to queue: the text and the times, for the INSERT … SELECT.
 _plans = Table(
@@ -54,36 +55,6 @@ _plans = Table(
 )
 
 
-@dataclass(frozen=True)
-class SlotText:
-    """What one (slot, channel, language) group of bookings gets. `{"slot_id": 4, "channel":
-    "sms", "language": "fr", "body": "Rappel : …", "segments": 1, "booked_by": "…",
-    "send_at": "…", "not_after": "…"}`"""
-
-    slot_id: int
-    channel: str
-    language: str
-    body: str
-    segments: int
-    booked_by: datetime
-    send_at: datetime
-    not_after: datetime
-
-
-@dataclass(frozen=True)
-class SlotPlan:
-    """A slot with bookings still to remind, and the channels and languages they need."""
-
-    slot_id: int
-    starts_at: datetime
-    place: str
-    address: str
-    commune: str
-    phone: str | None
-    channel: str
-    language: str
-
-
 def _candidates(prefix: str, now: datetime, until: datetime) -> list[Any]:
     return [
         Booking.status == BookingStatus.BOOKED.value,
@@ -97,7 +68,7 @@ def _candidates(prefix: str, now: datetime, until: datetime) -> list[Any]:
 
 def booked_slots(
     session: Session, *, prefix: str, now: datetime, until: datetime, voice: bool = False
-) -> list[SlotPlan]:
+) -> list[SlotAudience]:
     """Slots starting in (now, until] with bookings whose `prefix` reminder is not queued yet,
     once per channel and language needed."""
     channel = chosen_channel_sql(voice=voice)
@@ -119,7 +90,7 @@ def booked_slots(
         .where(*_candidates(prefix, now, until), channel.is_not(None))
         .distinct()
     )
-    return [SlotPlan(*row) for row in session.execute(query).all()]
+    return [SlotAudience(*row) for row in session.execute(query).all()]
 
 
 def queue_slot_reminders(
