@@ -2,9 +2,10 @@
 
 Called by the `PlanReminders` job (bot.staff.jobs) every minute; idempotent (dedupe keys):
 - queued reminders nobody should get any more are cancelled (storage.reminder_queries);
-- J-1 and H-2: the slots with bookings still to remind (storage.reminder_slots.booked_slots),
-  their text and times once per (slot, channel, language) (flows.outbound.reminders
-  .slot_texts), every booking's row in one INSERT … SELECT (queue_slot_reminders);
+- J-1 and H-2: the slots with bookings still to remind, for both kinds in one pass over the
+  bookings (storage.reminder_slots.slots_to_remind), their text and times once per (slot,
+  channel, language) (flows.outbound.reminders.slot_texts), every booking's row in one
+  INSERT … SELECT per kind (queue_slot_reminders);
 - voucher expiry notices and no-show offers: one message each (flows.outbound.reminders).
 """
 
@@ -22,7 +23,6 @@ from config import Settings
 from config.catalogs import load_catalogs
 from flows.outbound.reminders import (
     SLOT_REMINDERS,
-    SlotReminder,
     expiry_key,
     expiry_message,
     no_show_message,
@@ -34,7 +34,7 @@ from flows.outbound.texts import catalog_renderer as flows_renderer
 from storage.directory import DEFAULT_HELP
 from storage.reminder_followups import expiring_vouchers, missed_bookings
 from storage.reminder_queries import cancel_stale, existing_keys
-from storage.reminder_slots import booked_slots, queue_slot_reminders
+from storage.reminder_slots import queue_slot_reminders, slots_to_remind
 from storage.reminder_texts import enqueue_messages
 
 __all__ = ["PlanReport", "catalog_renderer", "plan_reminders", "shared_renderer"]
@@ -80,30 +80,33 @@ def plan_reminders(
     clock = Clock(now=now, tz=settings.tz, calendar=SendingCalendar(settings))
     render = render or shared_renderer(settings.tz)
     report = PlanReport(cancelled=cancel_stale(session, now=now))
-    report.j1 = _slot_reminders(session, settings, SLOT_REMINDERS["j1"], clock, render)
-    report.h2 = _slot_reminders(session, settings, SLOT_REMINDERS["h2"], clock, render)
+    queued = _slot_reminders(session, settings, clock, render)
+    report.j1, report.h2 = queued["j1"], queued["h2"]
     report.expiry = _expiry_notices(session, settings, clock, render)
     report.noshow = _no_show_offers(session, settings, clock, render)
     return report
 
 
 def _slot_reminders(
-    session: Session, settings: Settings, reminder: SlotReminder, clock: Clock, render: Render
-) -> int:
-    until = clock.now + HORIZON
-    voice = settings.voice_reminders
-    slots = booked_slots(session, prefix=reminder.prefix, now=clock.now, until=until, voice=voice)
-    texts = slot_texts(
-        reminder,
-        slots,
-        clock=clock,
-        render=render,
-        two_way=settings.sms_two_way,
-        help_phone=DEFAULT_HELP.phone,
-    )
-    return queue_slot_reminders(
-        session, prefix=reminder.prefix, texts=texts, now=clock.now, until=until, voice=voice
-    )
+    session: Session, settings: Settings, clock: Clock, render: Render
+) -> dict[str, int]:
+    until, voice = clock.now + HORIZON, settings.voice_reminders
+    prefixes = [reminder.prefix for reminder in SLOT_REMINDERS.values()]
+    slots = slots_to_remind(session, prefixes=prefixes, now=clock.now, until=until, voice=voice)
+    queued = {}
+    for kind, reminder in SLOT_REMINDERS.items():
+        texts = slot_texts(
+            reminder,
+            slots[reminder.prefix],
+            clock=clock,
+            render=render,
+            two_way=settings.sms_two_way,
+            help_phone=DEFAULT_HELP.phone,
+        )
+        queued[kind] = queue_slot_reminders(
+            session, prefix=reminder.prefix, texts=texts, now=clock.now, until=until, voice=voice
+        )
+    return queued
 
 
 def _expiry_notices(session: Session, settings: Settings, clock: Clock, render: Render) -> int:

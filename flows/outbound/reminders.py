@@ -127,7 +127,8 @@ def slot_texts(
         if window is None:
             continue
         key = catalog_key(reminder.key, slot.channel, two_way=two_way)
-        rendered = render(slot.channel, slot.language, key, slot_params(slot, help_phone=help_phone))
+        params = slot_params(slot, help_phone=help_phone)
+        rendered = render(slot.channel, slot.language, key, params)
         if rendered is None:
             continue
         body, segments = rendered

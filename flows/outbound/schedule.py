@@ -86,7 +86,8 @@ class Window:
 def day_before(starts_at: datetime, clock: Clock) -> Window | None:
     """The day-before reminder of a slot, None when it is too late for one."""
     slot_day = starts_at.astimezone(clock.tz).date()
-    due = clock.local_at(clock.calendar.previous_open_day(slot_day - timedelta(days=1)), clock.j1_at)
+    open_day = clock.calendar.previous_open_day(slot_day - timedelta(days=1))
+    due = clock.local_at(open_day, clock.j1_at)
     send_at = clock.send_at(due)
     not_after = clock.local_at(slot_day, time(0))
     return None if send_at >= not_after else Window(due, send_at, not_after)
@@ -101,7 +102,7 @@ def two_hours_before(starts_at: datetime, clock: Clock) -> Window | None:
 
 
 def expiry_kind(expires_on: date, today: date) -> str:
-    """"expiry7" within the last week before `expires_on`, else "expiry30"."""
+    """ "expiry7" within the last week before `expires_on`, else "expiry30"."""
     last_week = expires_on <= today + timedelta(days=EXPIRY_LAST_NOTICE_DAYS)
     return "expiry7" if last_week else "expiry30"
 

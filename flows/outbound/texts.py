@@ -50,7 +50,9 @@ def render_text(
         text = render_sms([reply], catalogs, language, tz)[0]
         return text, sms_segments(text)
     if channel == "voice":  # the call's words and keys, as JSON (bot.voice_twiml)
-        return render_voice([reminder_reply(key, reply.params)], catalogs, language, tz).to_json(), 1
+        return render_voice(
+            [reminder_reply(key, reply.params)], catalogs, language, tz
+        ).to_json(), 1
     return render_telegram([reply], catalogs, language, tz)[0].text, 1
 
 
@@ -58,7 +60,8 @@ def catalog_renderer(
     catalogs: Catalogs, tz: tzinfo, *, on_missing: Callable[[str], None] | None = None
 ) -> Render:
     """A `Render` over `catalogs`; `on_missing(key)` is called once per missing key."""
-    missing: set[str] = set()
+    known: dict[tuple[str, str], bool] = {}  # (language, key) → has_text
+    told: set[str] = set()
 
     # Everyone booked on a slot gets the same text: cache it (texts hold no personal data).
     @lru_cache(maxsize=4096)
@@ -70,11 +73,13 @@ def catalog_renderer(
     def render(
         channel: str, language: str, key: str, params: Mapping[str, Any]
     ) -> tuple[str, int] | None:
-        if not has_text(catalogs, language, key):
-            if key not in missing:
-                missing.add(key)
-                if on_missing is not None:
-                    on_missing(key)
+        found = known.get((language, key))
+        if found is None:
+            found = known[(language, key)] = has_text(catalogs, language, key)
+        if not found:
+            if key not in told and on_missing is not None:
+                told.add(key)
+                on_missing(key)
             return None
         return cached(channel, language, key, tuple(sorted(params.items())))
 
