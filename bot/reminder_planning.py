@@ -23,6 +23,7 @@ from config import Settings
 from config.catalogs import load_catalogs
 from flows.outbound.reminders import (
     SLOT_REMINDERS,
+    Wording,
     expiry_key,
     expiry_message,
     no_show_message,
@@ -78,70 +79,47 @@ def plan_reminders(
 ) -> PlanReport:
     """Queue every reminder due from `now` on (idempotent); the caller commits."""
     clock = Clock(now=now, tz=settings.tz, calendar=SendingCalendar(settings))
-    render = render or shared_renderer(settings.tz)
+    wording = Wording(
+        render=render or shared_renderer(settings.tz),
+        two_way=settings.sms_two_way,
+        voice=settings.voice_reminders,
+        help_phone=DEFAULT_HELP.phone,
+    )
     report = PlanReport(cancelled=cancel_stale(session, now=now))
-    queued = _slot_reminders(session, settings, clock, render)
+    queued = _slot_reminders(session, clock, wording)
     report.j1, report.h2 = queued["j1"], queued["h2"]
-    report.expiry = _expiry_notices(session, settings, clock, render)
-    report.noshow = _no_show_offers(session, settings, clock, render)
+    report.expiry = _expiry_notices(session, clock, wording)
+    report.noshow = _no_show_offers(session, clock, wording)
     return report
 
 
-def _slot_reminders(
-    session: Session, settings: Settings, clock: Clock, render: Render
-) -> dict[str, int]:
-    until, voice = clock.now + HORIZON, settings.voice_reminders
+def _slot_reminders(session: Session, clock: Clock, wording: Wording) -> dict[str, int]:
+    until, voice = clock.now + HORIZON, wording.voice
     prefixes = [reminder.prefix for reminder in SLOT_REMINDERS.values()]
     slots = slots_to_remind(session, prefixes=prefixes, now=clock.now, until=until, voice=voice)
     queued = {}
     for kind, reminder in SLOT_REMINDERS.items():
-        texts = slot_texts(
-            reminder,
-            slots[reminder.prefix],
-            clock=clock,
-            render=render,
-            two_way=settings.sms_two_way,
-            help_phone=DEFAULT_HELP.phone,
-        )
+        texts = slot_texts(reminder, slots[reminder.prefix], clock=clock, wording=wording)
         queued[kind] = queue_slot_reminders(
             session, prefix=reminder.prefix, texts=texts, now=clock.now, until=until, voice=voice
         )
     return queued
 
 
-def _expiry_notices(session: Session, settings: Settings, clock: Clock, render: Render) -> int:
+def _expiry_notices(session: Session, clock: Clock, wording: Wording) -> int:
     today = clock.today
-    batches = expiring_vouchers(
-        session, first=today, last=today + timedelta(days=EXPIRY_NOTICE_DAYS)
-    )
-    keyed = {expiry_key(batch, today): batch for batch in batches}
+    last = today + timedelta(days=EXPIRY_NOTICE_DAYS)
+    keyed = {expiry_key(b, today): b for b in expiring_vouchers(session, first=today, last=last)}
     done = existing_keys(session, keyed)
     messages = [
-        expiry_message(
-            batch,
-            clock=clock,
-            render=render,
-            two_way=settings.sms_two_way,
-            voice=settings.voice_reminders,
-            help_phone=DEFAULT_HELP.phone,
-        )
+        expiry_message(batch, clock=clock, wording=wording)
         for key, batch in keyed.items()
         if key not in done
     ]
     return enqueue_messages(session, messages, now=clock.now)
 
 
-def _no_show_offers(session: Session, settings: Settings, clock: Clock, render: Render) -> int:
+def _no_show_offers(session: Session, clock: Clock, wording: Wording) -> int:
     missed = missed_bookings(session, since=clock.now - NO_SHOW_LOOKBACK, until=clock.now)
-    messages = [
-        no_show_message(
-            booking,
-            clock=clock,
-            render=render,
-            two_way=settings.sms_two_way,
-            voice=settings.voice_reminders,
-            help_phone=DEFAULT_HELP.phone,
-        )
-        for booking in missed
-    ]
+    messages = [no_show_message(booking, clock=clock, wording=wording) for booking in missed]
     return enqueue_messages(session, messages, now=clock.now)

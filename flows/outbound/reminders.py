@@ -36,6 +36,7 @@ from flows.types import (
 __all__ = [
     "SLOT_REMINDERS",
     "SlotReminder",
+    "Wording",
     "expiry_key",
     "expiry_message",
     "message_to",
@@ -58,6 +59,39 @@ SLOT_REMINDERS = {
     "j1": SlotReminder("j1:booking:", "reminder.day_before", day_before),
     "h2": SlotReminder("h2:booking:", "reminder.two_hours", two_hours_before),
 }
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How messages are worded and addressed: the catalog renderer, whether people can answer
+    an SMS (`PASSNUM_SMS_TWO_WAY`), whether calls are offered (`PASSNUM_VOICE_REMINDERS`), the
+    metropolis' help number (for places without one, and one-way SMS)."""
+
+    render: Render
+    two_way: bool
+    voice: bool
+    help_phone: str
+
+    def message(
+        self,
+        person: Recipient,
+        key: str,
+        params: Mapping[str, Any],
+        dedupe_key: str,
+        window: Window,
+    ) -> MessageToQueue | None:
+        """`message_to` with these settings, sent and useless at the window's times."""
+        return message_to(
+            person,
+            key=key,
+            params=params,
+            dedupe_key=dedupe_key,
+            send_at=window.send_at,
+            not_after=window.not_after,
+            render=self.render,
+            two_way=self.two_way,
+            voice=self.voice,
+        )
 
 
 def message_to(
@@ -111,9 +145,7 @@ def slot_texts(
     slots: Iterable[SlotAudience],
     *,
     clock: Clock,
-    render: Render,
-    two_way: bool,
-    help_phone: str,
+    wording: Wording,
 ) -> list[SlotText]:
     """The text and times of `reminder` for each (slot, channel, language); slots too late
     for it, or without a catalog text, get none. Slots starting at the same moment share one
@@ -126,9 +158,9 @@ def slot_texts(
         window = windows[slot.starts_at]
         if window is None:
             continue
-        key = catalog_key(reminder.key, slot.channel, two_way=two_way)
-        params = slot_params(slot, help_phone=help_phone)
-        rendered = render(slot.channel, slot.language, key, params)
+        key = catalog_key(reminder.key, slot.channel, two_way=wording.two_way)
+        params = slot_params(slot, help_phone=wording.help_phone)
+        rendered = wording.render(slot.channel, slot.language, key, params)
         if rendered is None:
             continue
         body, segments = rendered
@@ -154,54 +186,28 @@ def expiry_key(batch: ExpiringVouchers, today: date) -> str:
 
 
 def expiry_message(
-    batch: ExpiringVouchers,
-    *,
-    clock: Clock,
-    render: Render,
-    two_way: bool,
-    voice: bool,
-    help_phone: str,
+    batch: ExpiringVouchers, *, clock: Clock, wording: Wording
 ) -> MessageToQueue | None:
     """The expiry notice of one booklet's vouchers, None when too late or unreachable."""
     key = expiry_key(batch, clock.today)
-    window = expiry_window(key.split(":", 1)[0], batch.expires_on, clock)
+    window = expiry_window(expiry_kind(batch.expires_on, clock.today), batch.expires_on, clock)
     if window is None:
         return None
-    params = {"expires_on": batch.expires_on, "available": batch.available, "phone": help_phone}
-    return message_to(
-        batch.recipient,
-        key="reminder.expiry",
-        params=params,
-        dedupe_key=key,
-        send_at=window.send_at,
-        not_after=window.not_after,
-        render=render,
-        two_way=two_way,
-        voice=voice,
-    )
+    params = {
+        "expires_on": batch.expires_on,
+        "available": batch.available,
+        "phone": wording.help_phone,
+    }
+    return wording.message(batch.recipient, "reminder.expiry", params, key, window)
 
 
 def no_show_message(
-    missed: MissedBooking,
-    *,
-    clock: Clock,
-    render: Render,
-    two_way: bool,
-    voice: bool,
-    help_phone: str,
+    missed: MissedBooking, *, clock: Clock, wording: Wording
 ) -> MessageToQueue | None:
     """The offer to book again after a no-show, None once too late or unreachable."""
     window = no_show_window(missed.starts_at, clock)
     if window is None:
         return None
-    return message_to(
-        missed.recipient,
-        key="reminder.missed",
-        params={"starts_at": missed.starts_at, "phone": missed.place_phone or help_phone},
-        dedupe_key=f"noshow:booking:{missed.booking_id}",
-        send_at=window.send_at,
-        not_after=window.not_after,
-        render=render,
-        two_way=two_way,
-        voice=voice,
-    )
+    params = {"starts_at": missed.starts_at, "phone": missed.place_phone or wording.help_phone}
+    key = f"noshow:booking:{missed.booking_id}"
+    return wording.message(missed.recipient, "reminder.missed", params, key, window)

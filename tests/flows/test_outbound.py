@@ -15,6 +15,7 @@ from config.catalogs import load_catalogs
 from flows.outbound.channel import choose_address
 from flows.outbound.reminders import (
     SLOT_REMINDERS,
+    Wording,
     expiry_key,
     expiry_message,
     message_to,
@@ -172,6 +173,8 @@ def test_no_show_offer(starts: str, now: str, send_at: str | None) -> None:
 
 
 RENDER = catalog_renderer(load_catalogs(), PARIS)
+TWO_WAY = Wording(RENDER, two_way=True, voice=False, help_phone=HELP)
+ONE_WAY = Wording(RENDER, two_way=False, voice=False, help_phone=HELP)
 
 
 @pytest.mark.parametrize(
@@ -203,9 +206,7 @@ def test_slot_texts_per_channel_and_language() -> None:
         SLOT_REMINDERS["j1"],
         slots,
         clock=clock("2026-11-30 21:00"),
-        render=RENDER,
-        two_way=True,
-        help_phone=HELP,
+        wording=TWO_WAY,
     )
     # slot 5 starts the next morning: its day-before reminder could only go in quiet hours
     assert [(t.slot_id, t.channel, t.language) for t in texts] == [
@@ -222,9 +223,7 @@ def test_slot_texts_per_channel_and_language() -> None:
         SLOT_REMINDERS["j1"],
         [SLOT],
         clock=clock("2026-11-30 21:00"),
-        render=RENDER,
-        two_way=False,
-        help_phone=HELP,
+        wording=ONE_WAY,
     )
     assert HELP in one_way[0].body  # the slot's place has no phone: the metropolis' number
 
@@ -234,7 +233,9 @@ def test_messages_to_queue() -> None:
     now = clock("2026-12-01 09:00")
     assert expiry_key(batch, now.today) == "expiry30:voucher-batch:PN-0001:2026-12-31"
     notice = expiry_message(
-        batch, clock=now, render=RENDER, two_way=True, voice=False, help_phone=HELP
+        batch,
+        clock=now,
+        wording=TWO_WAY,
     )
     assert notice is not None
     assert (notice.channel, notice.address, notice.beneficiary_id) == ("telegram", "tg:42", 7)
@@ -245,10 +246,7 @@ def test_messages_to_queue() -> None:
     offer = no_show_message(
         missed,
         clock=clock("2026-12-01 18:00"),
-        render=RENDER,
-        two_way=False,
-        voice=False,
-        help_phone=HELP,
+        wording=ONE_WAY,
     )
     assert (
         offer is not None
@@ -258,10 +256,7 @@ def test_messages_to_queue() -> None:
     nobody = no_show_message(
         MissedBooking(12, missed.starts_at, None, person(phone=None)),
         clock=clock("2026-12-01 18:00"),
-        render=RENDER,
-        two_way=True,
-        voice=False,
-        help_phone=HELP,
+        wording=TWO_WAY,
     )
     assert nobody is None
 
@@ -290,3 +285,13 @@ def test_the_clock_is_local() -> None:
     moment = clock("2026-12-01 00:30")
     assert moment.today == date(2026, 12, 1)
     assert moment.local_at(date(2026, 12, 2), time(10)) == at("2026-12-02 10:00")
+
+
+def test_a_call_for_people_who_chose_calls_when_calls_are_offered() -> None:
+    missed = MissedBooking(12, at("2026-12-01 14:00"), None, person(preferred="voice"))
+    calls = Wording(RENDER, two_way=True, voice=True, help_phone=HELP)
+    offer = no_show_message(missed, clock=clock("2026-12-01 18:00"), wording=calls)
+    assert offer is not None and (offer.channel, offer.address) == ("voice", PHONE)
+    assert offer.body.startswith("{")  # the spoken turn as JSON, said by bot.twilio_voice
+    text = no_show_message(missed, clock=clock("2026-12-01 18:00"), wording=TWO_WAY)
+    assert text is not None and text.channel == "sms"
