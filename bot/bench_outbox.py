@@ -20,7 +20,7 @@ from storage import outbox
 from storage.db import unit_of_work
 from storage.models import Beneficiary, Booking, Booklet, Place, Slot, Topic, Voucher
 
-__all__ = ["bench_dispatch", "bench_plan_again", "bench_plan_reminders"]
+__all__ = ["bench_dispatch", "bench_plan_reminders"]
 
 MONDAY_10 = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 SEATS = 10
@@ -66,13 +66,6 @@ def bench_plan_reminders(engine: Engine, n_bookings: int) -> float:
     _seed_bookings(engine, n_bookings)
     started = time.perf_counter()
     plan(engine, _settings(), now=MONDAY_10)
-    return time.perf_counter() - started
-
-
-def bench_plan_again(engine: Engine) -> float:
-    """Seconds for the next minute's planning pass, when everything is queued already."""
-    started = time.perf_counter()
-    plan(engine, _settings(), now=MONDAY_10 + timedelta(minutes=1))
     return time.perf_counter() - started
 
 
