@@ -13,7 +13,18 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.staff import bookings, broadcasts, help, members, people, places, privacy, slots, stats
+from bot.staff import (
+    bookings,
+    broadcasts,
+    help,
+    jobs,
+    members,
+    people,
+    places,
+    privacy,
+    slots,
+    stats,
+)
 from bot.staff.service import Handler, StaffService, utc_now
 from config import Settings
 
@@ -29,6 +40,7 @@ _FAMILIES: tuple[dict[type[Any], Handler], ...] = (
     places.HANDLERS,
     people.HANDLERS,
     members.HANDLERS,
+    jobs.HANDLERS,
 )
 
 

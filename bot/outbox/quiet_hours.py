@@ -85,7 +85,7 @@ def previous_open_day(day: date) -> date:
 
 
 class SendingCalendar:
-    """The sending calendar of `settings`, in the shape storage.reminders.Calendar expects."""
+    """The sending calendar of `settings`, in the shape flows.outbound.schedule.Calendar expects."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -2,29 +2,30 @@
 
 A handful of interval jobs on an in-memory APScheduler (`build_scheduler`, started by the
 server's lifespan): reminders are rows in the outbox, never one scheduler job each, so a
-restart loses nothing and several servers can run side by side. `run_tick` does one pass of
-everything as if at `now` (the `passnum tick` command, cron, tests).
+restart loses nothing and several servers can run side by side. Planning, expiry and purge
+are commands of bot.staff.jobs, handled by the staff service as `SCHEDULER`; the dispatcher
+runs on its own. `run_tick` does one pass of everything as if at `now` (the `passnum tick`
+command, cron, tests).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
+from bot.bootstrap import build_staff_service
 from bot.outbox.dispatcher import DispatchConfig, Dispatcher, DispatchReport
 from bot.outbox.providers import Provider
-from bot.outbox.quiet_hours import SendingCalendar
+from bot.outbox.reminder_planning import PlanReport
+from bot.staff.jobs import SCHEDULER, ExpireVouchers, PlanReminders, PurgeOldTexts
+from bot.staff.service import Command, StaffService
 from config import Settings
-from storage import outbox
-from storage.abuse import purge_inbound_counts
-from storage.db import unit_of_work
-from storage.privacy import purge_inbound_texts
-from storage.reminders import Planner, PlanReport, Render, catalog_renderer, expire_vouchers
-from storage.telegram_updates import purge_processed_updates
 
 __all__ = ["build_scheduler", "expire", "plan", "purge", "run_tick", "tick"]
 
@@ -33,48 +34,26 @@ log = logging.getLogger(__name__)
 PLAN_EVERY = timedelta(minutes=1)
 DISPATCH_EVERY = timedelta(seconds=5)
 EXPIRE_EVERY = timedelta(hours=1)
-# Processed Telegram updates are kept only to recognise a redelivery (Telegram retries for
-# hours, not days); their payload is already gone.
-TELEGRAM_UPDATE_RETENTION = timedelta(days=7)
 
 
-def plan(
-    engine: Engine, settings: Settings, *, now: datetime, render: Render | None = None
-) -> PlanReport:
+def _at(engine: Engine, settings: Settings, now: datetime) -> StaffService:
+    return build_staff_service(engine, settings, clock=lambda: now)
+
+
+def plan(engine: Engine, settings: Settings, *, now: datetime) -> PlanReport:
     """Queue the reminders due from now on (idempotent)."""
-    planner = Planner(
-        now=now,
-        tz=settings.tz,
-        two_way=settings.sms_two_way,
-        voice_calls=settings.voice_reminders,
-        calendar=SendingCalendar(settings),
-        render=render or catalog_renderer(settings.tz),
-    )
-    with unit_of_work(engine) as session:
-        report = planner.plan(session)
-        session.commit()
-    return report
+    return _at(engine, settings, now).handle(SCHEDULER, PlanReminders())
 
 
 def expire(engine: Engine, settings: Settings, *, now: datetime) -> int:
     """Mark vouchers past their last valid day (local date) as expired."""
-    with unit_of_work(engine) as session:
-        count = expire_vouchers(session, today=now.astimezone(settings.tz).date(), now=now)
-        session.commit()
-    return count
+    return _at(engine, settings, now).handle(SCHEDULER, ExpireVouchers())
 
 
 def purge(engine: Engine, settings: Settings, *, now: datetime) -> int:
     """Forget the text of messages (sent, received, help) older than `retention_days`, and
     processed Telegram updates older than a week."""
-    before = now - timedelta(days=settings.retention_days)
-    with unit_of_work(engine) as session:
-        count = outbox.purge_bodies(session, before=before, now=now)
-        count += purge_inbound_texts(session, before=before)
-        purge_inbound_counts(session, before=now - timedelta(days=1))  # flood-limit windows
-        purge_processed_updates(session, before=now - TELEGRAM_UPDATE_RETENTION)
-        session.commit()
-    return count
+    return _at(engine, settings, now).handle(SCHEDULER, PurgeOldTexts())
 
 
 async def tick(
@@ -83,11 +62,10 @@ async def tick(
     providers: dict[str, Provider],
     *,
     now: datetime,
-    render: Render | None = None,
     config: DispatchConfig | None = None,
 ) -> str:
     """One pass of everything at `now`; returns a one-line summary."""
-    planned = plan(engine, settings, now=now, render=render)
+    planned = plan(engine, settings, now=now)
     dispatcher = Dispatcher(engine, providers, settings, config=config)
     sent: DispatchReport = await dispatcher.dispatch_due(now)
     expired = expire(engine, settings, now=now)
@@ -136,13 +114,16 @@ def build_scheduler(
         timezone=settings.tz, job_defaults={"coalesce": True, "max_instances": 1}
     )
     dispatcher = Dispatcher(engine, providers, settings, config=config)
-    render = catalog_renderer(settings.tz)
+    service = build_staff_service(engine, settings)
+
+    def job(command: Command[Any]) -> Callable[[], Any]:
+        return lambda: service.handle(SCHEDULER, command)
 
     def now() -> datetime:
         return datetime.now(UTC)
 
     scheduler.add_job(
-        lambda: plan(engine, settings, now=now(), render=render),
+        job(PlanReminders()),
         "interval",
         seconds=PLAN_EVERY.total_seconds(),
         id="plan-reminders",
@@ -157,7 +138,7 @@ def build_scheduler(
         seconds=DISPATCH_EVERY.total_seconds(),
     )
     scheduler.add_job(
-        lambda: expire(engine, settings, now=now()),
+        job(ExpireVouchers()),
         "interval",
         id="expire",
         name="expire vouchers",
@@ -165,7 +146,7 @@ def build_scheduler(
         next_run_time=now(),
     )
     scheduler.add_job(
-        lambda: purge(engine, settings, now=now()),
+        job(PurgeOldTexts()),
         "cron",
         hour=3,
         minute=30,

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from bot.outbox.quiet_hours import SendingCalendar, is_quiet
+from bot.outbox.reminder_planning import catalog_renderer
 from bot.outbox.scheduler import plan, tick
 from storage.booking import cancel_booking, reserve_seat
 from storage.db import unit_of_work
 from storage.models import Booking, OutboundMessage, Slot, Voucher
-from storage.reminders import Person, catalog_renderer, choose_address, notify_slot_changed
+from storage.reminders import notify_slot_changed
 from tests import factories
 from tests.outbox.conftest import make_settings, paris
 
@@ -143,15 +144,6 @@ def test_planning_is_idempotent(engine, settings) -> None:
     with Session(engine) as session:
         keys = sorted(session.scalars(select(OutboundMessage.dedupe_key)))
     assert [k.split(":")[0] for k in keys] == ["h2", "j1"]
-
-
-def test_channel_choice() -> None:
-    both = Person(1, "A", "fr", PHONE, 42, None, "telegram", False)
-    assert choose_address(both) == ("telegram", "tg:42")
-    assert choose_address(Person(1, "A", "fr", PHONE, 42, "sms", "telegram", False))[0] == "sms"
-    assert choose_address(Person(1, "A", "fr", PHONE, 42, None, "telegram", True))[0] == "sms"
-    assert choose_address(Person(1, "A", "fr", None, 42, "sms", None, False))[0] == "telegram"
-    assert choose_address(Person(1, "A", "fr", None, None, None, None, False)) is None
 
 
 def test_telegram_gets_original_text(settings) -> None:
