@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from bot.api.plumbing import bot_username
 from bot.console.dates import typed_day
 from bot.console.web import (
     ConsoleRefused,
@@ -112,6 +111,8 @@ def new_phone(
 @router.post("/people/{person_id}/telegram-link")
 def telegram_link(person_id: int, who: Annotated[Visit, Depends(checked_visit)]) -> Response:
     """A fresh deep link, shown once with its QR code (a new link replaces the previous one)."""
-    command = IssueTelegramLink(beneficiary_id=person_id, bot_username=bot_username(who.request))
+    command = IssueTelegramLink(
+        beneficiary_id=person_id, bot_username=who.request.app.state.services.bot_username
+    )
     link = handle(who, command)
     return _person_page(who, handle(who, PersonFile(beneficiary_id=person_id)), link)

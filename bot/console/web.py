@@ -1,33 +1,30 @@
 """What every console page shares: who is signed in, the CSRF check of every form, the
-language, rendering a template, and running a staff action with the staff API's rules.
+language, rendering a template, and running a staff command.
 
-A staff action runs through `bot.api.plumbing.act`, the API's own unit of work: its
-refusals are audited the same way and come back here as an error page with the same status.
+A staff action is a command of `bot.staff`, handled by the same `StaffService` as the staff
+API's: its refusals are audited the same way and come back here as an error page with the
+API's status (`bot.staff.status_of`).
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlmodel import Session
 
-from bot.api.plumbing import act
-from bot.api.plumbing import handle as api_handle
 from bot.console.dates import DAY_PATTERN, day_text
-from bot.staff import Command
+from bot.staff import Command, StaffService, status_of
 from config import Settings
 from config.catalogs import load_console_texts
 from storage.console_sessions import OpenedSession, find_session
 from storage.db import unit_of_work
-from storage.staff import StaffIdentity
+from storage.staff import StaffIdentity, StaffRefused
 
 __all__ = [
     "COOKIE",
@@ -40,7 +37,6 @@ __all__ = [
     "handle",
     "language_of",
     "local_path",
-    "perform",
     "redirect",
     "render",
     "secure_cookies",
@@ -159,19 +155,14 @@ async def checked_visit(request: Request) -> Visit:
 
 
 def handle(visit: Visit, command: Command[T]) -> T:
-    """Run one staff command with the staff API's rules and audited refusals (same handler)."""
+    """Run one staff command (the staff API's handler, rules and audited refusals); a refusal
+    is an error page with the API's status."""
+    service: StaffService = visit.request.app.state.services.staff
+    request = visit.request
     try:
-        return api_handle(visit.request, visit.staff, command)
-    except HTTPException as refused:
-        raise ConsoleRefused(refused.status_code, str(refused.detail)) from None
-
-
-def perform(visit: Visit, work: Callable[[Session], T]) -> T:
-    """Run a staff action in the staff API's unit of work, with its audited refusals."""
-    try:
-        return act(visit.request, visit.staff, work)
-    except HTTPException as refused:
-        raise ConsoleRefused(refused.status_code, str(refused.detail)) from None
+        return service.handle(visit.staff, command, origin=f"{request.method} {request.url.path}")
+    except StaffRefused as refused:
+        raise ConsoleRefused(status_of(refused), refused.message) from None
 
 
 def render(
