@@ -12,6 +12,7 @@ from storage.staff import CLI_ADMIN, link_staff_chat
 from storage.staff import issue_staff_link as staff_link
 from tests.staff.helpers import NOW, new_staff
 
+
 def test_staff_telegram_link_is_one_time(engine) -> None:  # type: ignore[no-untyped-def]
     staff_id, _ = new_staff(engine, "Nadia")
     with unit_of_work(engine) as session:
