@@ -11,15 +11,13 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from bot.console.dates import typed_day
 from bot.console.web import (
-    ConsoleRefused,
     Visit,
     checked_visit,
+    form_day,
     handle,
     redirect,
     render,
-    texts,
     visit,
 )
 from bot.staff.people import (
@@ -73,11 +71,7 @@ def register(
 ) -> Response:
     """Register someone with a new booklet (the staff API's registration, same checks). The
     day is typed as the console shows days (dd/mm/yyyy), whatever the browser's language."""
-    day = typed_day(form.expires_on)
-    if day is None:
-        label = texts(who.lang, "people.expires")
-        message = texts(who.lang, "date.invalid", field=label, value=form.expires_on)
-        raise ConsoleRefused(422, message)
+    day = form_day(who, form.expires_on, "people.expires")
     person = handle(who, RegisterBeneficiary(**{**form.model_dump(), "expires_on": day}))
     return redirect(f"/people/{person.id}")
 

@@ -3,13 +3,23 @@ which channel) shown before confirming. The commands are the staff API's (`bot.s
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from bot.console.web import ConsoleRefused, Visit, checked_visit, handle, redirect, render, visit
+from bot.console.web import (
+    ConsoleRefused,
+    Visit,
+    checked_visit,
+    form_day,
+    form_time,
+    handle,
+    redirect,
+    render,
+    visit,
+)
 from bot.staff.slots import (
     CancelSlot,
     ChangeSlot,
@@ -31,12 +41,10 @@ def _day(text: str) -> date | None:
         return None
 
 
-def _at(who: Visit, day: date, clock: str) -> datetime:
-    """A day and an hh:mm from the form, in the configured zone (the handler's too)."""
-    try:
-        return datetime.combine(day, time.fromisoformat(clock))
-    except ValueError:
-        raise ConsoleRefused(422, who.t("slots.bad_time")) from None
+def _at(who: Visit, day: date, clock: str, label_key: str) -> datetime:
+    """A day and a time typed in the form (dd/mm/yyyy, hh:mm, whatever the browser's
+    language), in the configured zone (the handler's too)."""
+    return datetime.combine(day, form_time(who, clock, label_key))
 
 
 @router.get("/slots")
@@ -65,22 +73,23 @@ def new_slot(
     who: Annotated[Visit, Depends(checked_visit)],
     place_id: Annotated[int, Form()],
     topic: Annotated[str, Form()],
-    day: Annotated[date, Form()],
+    day: Annotated[str, Form()],
     starts: Annotated[str, Form()],
     ends: Annotated[str, Form()],
     capacity: Annotated[int, Form(ge=1, le=500)],
     title: Annotated[str, Form()] = "",
 ) -> Response:
+    on = form_day(who, day, "slots.day")
     command = CreateSlot(
         place_id=place_id,
         topic=topic,
         title=title.strip() or None,
-        starts_at=_at(who, day, starts),
-        ends_at=_at(who, day, ends),
+        starts_at=_at(who, on, starts, "slots.starts"),
+        ends_at=_at(who, on, ends, "slots.ends"),
         capacity=capacity,
     )
     handle(who, command)
-    return redirect(f"/slots?place={place_id}&week={day.isoformat()}&done=created")
+    return redirect(f"/slots?place={place_id}&week={on.isoformat()}&done=created")
 
 
 @router.get("/slots/{slot_id}/{change}")
@@ -109,15 +118,16 @@ def cancel(slot_id: int, who: Annotated[Visit, Depends(checked_visit)]) -> Respo
 def move(
     slot_id: int,
     who: Annotated[Visit, Depends(checked_visit)],
-    day: Annotated[date, Form()],
+    day: Annotated[str, Form()],
     starts: Annotated[str, Form()],
     ends: Annotated[str, Form()],
     capacity: Annotated[int, Form(ge=1, le=500)],
 ) -> Response:
+    on = form_day(who, day, "slots.day")
     command = ChangeSlot(
         slot_id=slot_id,
-        starts_at=_at(who, day, starts),
-        ends_at=_at(who, day, ends),
+        starts_at=_at(who, on, starts, "slots.starts"),
+        ends_at=_at(who, on, ends, "slots.ends"),
         capacity=capacity,
     )
     return _after_change(who, handle(who, command), "moved")

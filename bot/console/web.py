@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,7 +18,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from bot.console.dates import DAY_PATTERN, day_text
+from bot.console.dates import DAY_PATTERN, TIME_PATTERN, day_text, typed_day, typed_time
 from bot.staff import Command, StaffService, status_of
 from config import Settings
 from config.catalogs import load_console_texts
@@ -34,6 +34,8 @@ __all__ = [
     "SECURITY_HEADERS",
     "Visit",
     "checked_visit",
+    "form_day",
+    "form_time",
     "handle",
     "language_of",
     "local_path",
@@ -64,6 +66,7 @@ templates.env.filters["local"] = lambda moment, tz, fmt="%d/%m/%Y %H:%M": (
 )
 templates.env.filters["day"] = day_text
 templates.env.globals["day_pattern"] = DAY_PATTERN
+templates.env.globals["time_pattern"] = TIME_PATTERN
 
 
 class NotSignedIn(Exception):
@@ -163,6 +166,24 @@ def handle(visit: Visit, command: Command[T]) -> T:
         return service.handle(visit.staff, command, origin=f"{request.method} {request.url.path}")
     except StaffRefused as refused:
         raise ConsoleRefused(status_of(refused), refused.message) from None
+
+
+def form_day(visit: Visit, text: str, label_key: str) -> date:
+    """A day typed in a form (`day_field`), else a 422 page in the console's language."""
+    found = typed_day(text)
+    if found is None:
+        message = visit.t("date.invalid", field=visit.t(label_key), value=text.strip())
+        raise ConsoleRefused(422, message)
+    return found
+
+
+def form_time(visit: Visit, text: str, label_key: str) -> time:
+    """A time of day typed in a form (`time_field`), else a 422 page in its language."""
+    found = typed_time(text)
+    if found is None:
+        message = visit.t("time.invalid", field=visit.t(label_key), value=text.strip())
+        raise ConsoleRefused(422, message)
+    return found
 
 
 def render(
