@@ -38,7 +38,9 @@ def test_import_places_reports_bad_rows_by_line_and_is_audited(
     assert "9 created, 0 updated, 0 unchanged, 3 errors" in result.output
     engine = create_db_engine(database_url)
     with unit_of_work(engine) as session:
-        hours = session.scalar(select(Place.opening_hours).where(Place.external_id == "mednum-0003"))
+        hours = session.scalar(
+            select(Place.opening_hours).where(Place.external_id == "mednum-0003")
+        )
         audited = session.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.detail))
         entries = [tuple(row) for row in audited]
     engine.dispose()
