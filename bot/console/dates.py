@@ -12,7 +12,8 @@ time field shows 02:00 PM in an English browser): a text field (`time_field`) ta
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, time, timedelta
+from typing import Any
 
 from storage.types import MAX_YEAR, MIN_YEAR
 
@@ -21,7 +22,9 @@ __all__ = [
     "DAY_PATTERN",
     "TIME_FORMAT",
     "TIME_PATTERN",
+    "asked_day",
     "day_text",
+    "pages_around",
     "typed_day",
     "typed_time",
 ]
@@ -70,3 +73,18 @@ def typed_time(text: str) -> time | None:
 def day_text(day: date | None) -> str:
     """How the console shows a day, in either language: 30/06/2027."""
     return day.strftime(DAY_FORMAT) if day else ""
+
+
+def asked_day(text: str) -> date | None:
+    """The day a page is asked for in its address (`?day=2026-12-03`, ISO, what the console's
+    own links carry); None (the page's default) when there is none or it cannot be read."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def pages_around(day: date, days: int) -> dict[str, Any]:
+    """The first days of the previous and the following page, for the ← and → links."""
+    step = timedelta(days=days)
+    return {"previous": day - step, "following": day + step}

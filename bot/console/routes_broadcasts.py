@@ -23,7 +23,6 @@ from bot.console.web import (
     form_time,
     handle,
     redirect,
-    render,
     visit,
 )
 from bot.staff.broadcasts import (
@@ -73,9 +72,7 @@ def _send_at(who: Visit, form: Form_) -> datetime | None:
 def _composer(who: Visit, **context: Any) -> Response:
     reports = handle(who, ListBroadcasts())
     choices = handle(who, SegmentChoices())
-    return render(
-        who,
-        who.request,
+    return who.page(
         "broadcasts.html",
         reports=reports,
         pending=[r for r in reports if r.status == "pending_approval"],
@@ -127,14 +124,12 @@ def preview_fragment(
     """Only the preview card, for the composer's script to swap in while the text is typed;
     a refused preview (a bad time, a place not theirs) is said in the card."""
     if not message.strip():
-        return render(who, who.request, "broadcast_preview.html", seen=None, problem=None)
+        return who.page("broadcast_preview.html", seen=None, problem=None)
     try:
         context = _preview(who, _form(segment, message, language, send_day, send_time))
     except ConsoleRefused as refused:
-        return render(
-            who, who.request, "broadcast_preview.html", seen=None, problem=refused.message
-        )
-    return render(who, who.request, "broadcast_preview.html", problem=None, **context)
+        return who.page("broadcast_preview.html", seen=None, problem=refused.message)
+    return who.page("broadcast_preview.html", problem=None, **context)
 
 
 @router.post("/broadcasts")
@@ -150,9 +145,7 @@ def compose(
 def report(broadcast_id: int, who: Annotated[Visit, Depends(visit)]) -> Response:
     found = handle(who, BroadcastReport(broadcast_id=broadcast_id))
     refresh = found.status == "queued" and not found.finished
-    return render(
-        who,
-        who.request,
+    return who.page(
         "broadcast.html",
         report=found,
         refresh=REFRESH_SECONDS if refresh else None,

@@ -17,7 +17,6 @@ from bot.console.web import (
     form_day,
     handle,
     redirect,
-    render,
     visit,
 )
 from bot.staff.people import (
@@ -44,12 +43,12 @@ def qr_svg(link: str) -> str:
 @router.get("/people")
 def people(who: Annotated[Visit, Depends(visit)], q: str = "", erased: bool = False) -> Response:
     hits = handle(who, SearchPeople(text=q)) if q.strip() else None
-    return render(who, who.request, "people.html", q=q, hits=hits, erased=erased)
+    return who.page("people.html", q=q, hits=hits, erased=erased)
 
 
 @router.get("/people/new")
 def new_person(who: Annotated[Visit, Depends(visit)]) -> Response:
-    return render(who, who.request, "person_new.html")
+    return who.page("person_new.html")
 
 
 class RegistrationForm(BaseModel):
@@ -77,9 +76,7 @@ def register(
 
 
 def _person_page(who: Visit, found: PersonRecord, link: str | None = None) -> Response:
-    return render(
-        who,
-        who.request,
+    return who.page(
         "person.html",
         file=found,
         balance=found.balance,

@@ -3,12 +3,13 @@ which channel) shown before confirming. The commands are the staff API's (`bot.s
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
+from bot.console.dates import asked_day, pages_around
 from bot.console.web import (
     ConsoleRefused,
     Visit,
@@ -17,7 +18,6 @@ from bot.console.web import (
     form_time,
     handle,
     redirect,
-    render,
     visit,
 )
 from bot.staff.slots import (
@@ -34,13 +34,6 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-def _day(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
 def _at(who: Visit, day: date, clock: str, label_key: str) -> datetime:
     """A day and a time typed in the form (dd/mm/yyyy, hh:mm, whatever the browser's
     language), in the configured zone (the handler's too)."""
@@ -51,16 +44,13 @@ def _at(who: Visit, day: date, clock: str, label_key: str) -> datetime:
 def week(
     who: Annotated[Visit, Depends(visit)], place: int = 0, week: str = "", done: str = ""
 ) -> Response:
-    shown = handle(who, WeekOfSlots(place_id=place or None, day=_day(week)))
-    return render(
-        who,
-        who.request,
+    shown = handle(who, WeekOfSlots(place_id=place or None, day=asked_day(week)))
+    return who.page(
         "slots.html",
         places=shown.places,
         place=shown.place_id,
         monday=shown.monday,
-        previous=shown.monday - timedelta(days=7),
-        following=shown.monday + timedelta(days=7),
+        **pages_around(shown.monday, 7),
         days=shown.days,
         topics=shown.topics,
         done=done,
@@ -98,9 +88,7 @@ def confirm_change(slot_id: int, change: str, who: Annotated[Visit, Depends(visi
     if change not in ("cancel", "move"):
         raise ConsoleRefused(404, "not found")
     impact = handle(who, SlotChangeImpact(slot_id=slot_id))
-    return render(
-        who,
-        who.request,
+    return who.page(
         "slot_change.html",
         slot=impact.slot,
         people=impact.people,

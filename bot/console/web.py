@@ -106,6 +106,10 @@ class Visit:
     def t(self, key: str, **params: Any) -> str:
         return texts(self.lang, key, **params)
 
+    def page(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        """The template `name` rendered for this visit (`render`)."""
+        return render(self, self.request, name, status_code, **context)
+
 
 def texts(lang: str, key: str, **params: Any) -> str:
     """One console label in `lang` (French when missing), with its {placeholders} filled."""
@@ -170,18 +174,17 @@ def handle(visit: Visit, command: Command[T]) -> T:
 
 def form_day(visit: Visit, text: str, label_key: str) -> date:
     """A day typed in a form (`day_field`), else a 422 page in the console's language."""
-    found = typed_day(text)
-    if found is None:
-        message = visit.t("date.invalid", field=visit.t(label_key), value=text.strip())
-        raise ConsoleRefused(422, message)
-    return found
+    return _typed(visit, typed_day(text), text, label_key, "date.invalid")
 
 
 def form_time(visit: Visit, text: str, label_key: str) -> time:
     """A time of day typed in a form (`time_field`), else a 422 page in its language."""
-    found = typed_time(text)
+    return _typed(visit, typed_time(text), text, label_key, "time.invalid")
+
+
+def _typed(visit: Visit, found: T | None, text: str, label_key: str, invalid_key: str) -> T:
     if found is None:
-        message = visit.t("time.invalid", field=visit.t(label_key), value=text.strip())
+        message = visit.t(invalid_key, field=visit.t(label_key), value=text.strip())
         raise ConsoleRefused(422, message)
     return found
 
