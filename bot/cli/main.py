@@ -110,6 +110,7 @@ def import_file(
     from collections.abc import Callable
     from functools import partial
 
+    from bot.outbox.notices import notice_composer
     from bot.runtime import open_database
     from storage import imports
     from storage.db import unit_of_work
@@ -119,7 +120,9 @@ def import_file(
         ImportKind.places: imports.import_places,
         ImportKind.slots: imports.import_slots,
         ImportKind.beneficiaries: partial(
-            imports.import_beneficiaries, sms_regions=settings.sms_regions
+            imports.import_beneficiaries,
+            sms_regions=settings.sms_regions,
+            notices=notice_composer(settings),
         ),
     }
     importer = importers[kind]

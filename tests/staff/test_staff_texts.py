@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.console import routes_signin
 from bot.channels import telegram_staff
+from bot.console import routes_signin
 from config.catalogs import load_staff_texts
 from storage import booklet_guard
 
