@@ -53,6 +53,15 @@ class Services:
         self.staff = build_staff_service(self.engine, self.settings)
 
     @property
+    def bot_username(self) -> str:
+        """The Telegram bot's @username, for deep links; the usual name when Telegram has not
+        started (no token, or getMe not answered yet)."""
+        try:
+            return str(self.telegram.bot.username)
+        except Exception:  # not started or no token: the usual name
+            return "passnum_bot"
+
+    @property
     def conversations_on_loop(self) -> bool:
         """SQLite conversations run on the event loop (bot.channels.sms_routes)."""
         return is_sqlite(self.engine)

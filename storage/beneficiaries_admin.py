@@ -1,5 +1,5 @@
 """Staff work on beneficiaries: register one, change a phone, issue a Telegram deep link,
-see their file (bookings, messages), answer their help requests.
+see their file (bookings, messages). (Help requests are answered by `bot.staff.help`.)
 
 Who may act on whom is `storage.access`, checked by the staff handlers (`bot.staff.people`),
 which also write the audit entries. Registration never merges into an existing person: a phone
@@ -20,8 +20,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from flows.gsm7 import sms_segments, to_gsm7
-from storage.access import beneficiary_for_staff
 from storage.address_history import remember_address
 from storage.directory import booklet_numbered, link_token_hash
 from storage.imports import import_beneficiaries
@@ -29,23 +27,19 @@ from storage.models import (
     Beneficiary,
     Booking,
     Booklet,
-    HelpRequest,
     OutboundMessage,
     Place,
     Slot,
 )
 from storage.opt_outs import honour_address_opt_outs
-from storage.outbox import enqueue
 from storage.phone_notices import tell_old_phone
 from storage.phones import DEFAULT_SMS_REGIONS, InvalidPhone, normalize_phone, sendable_phone
 from storage.reminder_texts import NoticeWriter
-from storage.reminders import PERSON_COLUMNS, Person, choose_address
-from storage.staff import StaffIdentity, StaffRefused, actor_of, audit
+from storage.staff import StaffRefused
 
 __all__ = [
     "LINK_VALID",
     "BeneficiaryFile",
-    "answer_help_request",
     "beneficiary_file",
     "change_phone",
     "issue_link_token",
@@ -217,56 +211,3 @@ def beneficiary_file(session: Session, *, person: Beneficiary) -> BeneficiaryFil
         [dict(row._mapping) for row in bookings],
         [dict(row._mapping) for row in messages],
     )
-
-
-def answer_help_request(
-    session: Session, *, staff: StaffIdentity, request_id: int, text: str, now: datetime
-) -> HelpRequest:
-    """Send the answer on the person's channel through the outbox; the request is answered."""
-    request = session.get(HelpRequest, request_id)
-    if request is None:
-        raise StaffRefused("not_found", f"no help request {request_id}")
-    if request.answered_at is not None:
-        raise StaffRefused("conflict", f"help request {request_id} was already answered")
-    if not text.strip():
-        raise StaffRefused("invalid", "the answer is empty")
-    channel, address = _reply_address(session, staff, request)
-    body = to_gsm7(text.strip()) if channel == "sms" else text.strip()
-    enqueue(
-        session,
-        channel=channel,
-        address=address,
-        body=body,
-        now=now,
-        beneficiary_id=request.beneficiary_id,
-        segments=sms_segments(body) or 1,
-        dedupe_key=f"help-answer:{request_id}",
-    )
-    request.answer, request.answered_by, request.answered_at = text.strip(), staff.id, now
-    session.flush()
-    audit(
-        session,
-        actor=actor_of(staff),
-        action="help.answer",
-        record=f"help:{request_id}",
-        now=now,
-        detail=channel,
-    )
-    return request
-
-
-def _reply_address(session: Session, staff: StaffIdentity, request: HelpRequest) -> tuple[str, str]:
-    if request.beneficiary_id is None:
-        if not staff.is_admin:
-            raise StaffRefused("forbidden", "only an admin may answer an unknown sender")
-        return request.channel, request.address
-    beneficiary_for_staff(session, staff, request.beneficiary_id)
-    row = session.execute(
-        select(*PERSON_COLUMNS, Beneficiary.opted_out).where(
-            Beneficiary.id == request.beneficiary_id
-        )
-    ).one()
-    target = choose_address(Person(*row[:-1]))
-    if row[-1] or target is None:
-        raise StaffRefused("conflict", "this person cannot be written to (opted out or no address)")
-    return target

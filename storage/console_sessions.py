@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from storage.models import ConsoleSession, Staff
-from storage.staff import StaffIdentity, get_staff, hash_token
+from storage.staff import BOOTSTRAP_ADMIN, StaffIdentity, get_staff, hash_token
 
 __all__ = [
     "OpenedSession",
@@ -76,8 +76,7 @@ def find_session(
     if row.staff_id is None:
         if not bootstrap_token or hash_token(bootstrap_token) != row.token_hash:
             return None
-        identity = StaffIdentity(id=None, name="bootstrap-admin", role="admin", place_ids=())
-        return OpenedSession(identity, row.csrf, row.expires_at)
+        return OpenedSession(BOOTSTRAP_ADMIN, row.csrf, row.expires_at)
     holder = session.scalar(select(Staff.id).where(Staff.token_hash == row.token_hash))
     found = get_staff(session, staff_id=row.staff_id) if holder == row.staff_id else None
     return None if found is None else OpenedSession(found, row.csrf, row.expires_at)

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from storage.models import AuditEntry, HelpRequest, Staff
 
 __all__ = [
+    "BOOTSTRAP_ADMIN",
     "CLI_ADMIN",
     "StaffIdentity",
     "StaffRefused",
@@ -52,6 +53,8 @@ class StaffIdentity:
 
 CLI_ADMIN = StaffIdentity(id=None, name="cli", role="admin", place_ids=())
 """Whoever runs `passnum` on the server: they hold the database, so they act as an admin."""
+BOOTSTRAP_ADMIN = StaffIdentity(id=None, name="bootstrap-admin", role="admin", place_ids=())
+"""Whoever holds the bootstrap token (PASSNUM_STAFF_TOKEN, in the environment)."""
 
 
 class StaffRefused(Exception):

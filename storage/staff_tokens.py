@@ -5,12 +5,14 @@ lasts PASSNUM_STAFF_TOKEN_TTL_DAYS from its issue (`Staff.token_issued_at`); rev
 refuses their token and unlinks their Telegram chat at once (the staff handlers of
 `bot.staff.members` decide who may, and audit it). Only the hash of a token is stored,
 so a revoked or expired one is still recognised and refused with a message that says why.
-The bootstrap token (PASSNUM_STAFF_TOKEN) lives in the environment: it is checked by the API
-(bot.api.auth) and rotated by changing the variable (docs/security.md).
+The bootstrap token (PASSNUM_STAFF_TOKEN) lives in the environment: `staff_for_token` checks it
+first (the one check of the staff API and the console's sign-in), and it is rotated by changing
+the variable (docs/security.md).
 """
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -18,9 +20,16 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from storage.models import Staff
-from storage.staff import StaffIdentity, StaffRefused, hash_token, identity_of
+from storage.staff import BOOTSTRAP_ADMIN, StaffIdentity, StaffRefused, hash_token, identity_of
 
-__all__ = ["TokenRefused", "check_token", "find_member", "new_token", "revoke_member"]
+__all__ = [
+    "TokenRefused",
+    "check_token",
+    "find_member",
+    "new_token",
+    "revoke_member",
+    "staff_for_token",
+]
 
 
 class TokenRefused(Exception):
@@ -32,6 +41,19 @@ class TokenRefused(Exception):
         self.reason = reason
         self.message = message
         self.member = member
+
+
+def staff_for_token(
+    session: Session, *, token: str, bootstrap_token: str | None, now: datetime, ttl: timedelta
+) -> StaffIdentity:
+    """Who a token opens the staff API (and the console) to: the bootstrap admin, else the
+    member whose token it is (`check_token`); TokenRefused when missing, unknown, expired or
+    revoked."""
+    if bootstrap_token and token and hmac.compare_digest(token.encode(), bootstrap_token.encode()):
+        return BOOTSTRAP_ADMIN
+    if not token:
+        raise TokenRefused("missing", "a valid staff bearer token is required")
+    return check_token(session, token=token, now=now, ttl=ttl)
 
 
 def check_token(session: Session, *, token: str, now: datetime, ttl: timedelta) -> StaffIdentity:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from bot.api.auth import Staff
 from bot.api.models import LinkOut
-from bot.api.plumbing import RecordId, bot_username, handle
+from bot.api.plumbing import RecordId, handle
 from bot.staff.people import (
     ChangePhone,
     IssueTelegramLink,
@@ -109,7 +109,9 @@ def new_phone(
 def beneficiary_link(beneficiary_id: RecordId, request: Request, staff: Staff) -> LinkOut:
     """A Telegram deep link that links the chat opening it to this beneficiary: one use,
     valid 7 days; a new link revokes the previous one."""
-    command = IssueTelegramLink(beneficiary_id=beneficiary_id, bot_username=bot_username(request))
+    command = IssueTelegramLink(
+        beneficiary_id=beneficiary_id, bot_username=request.app.state.services.bot_username
+    )
     return LinkOut(link=handle(request, staff, command))
 
 

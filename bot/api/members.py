@@ -7,15 +7,12 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
 from bot.api.auth import Staff
 from bot.api.models import LinkOut
-from bot.api.plumbing import IdField, RecordId, act, bot_username, handle, now
+from bot.api.plumbing import IdField, RecordId, handle
+from bot.staff.help import AnswerHelpRequest, HelpRequests
 from bot.staff.members import AddStaffMember, IssueStaffTelegramLink
-from storage.beneficiaries_admin import answer_help_request
-from storage.db import unit_of_work
-from storage.staff import open_help_requests
 
 __all__ = [
     "AnswerIn",
@@ -68,9 +65,8 @@ class AnswerOut(BaseModel):
 @router.get("/help-requests", response_model=list[HelpRequestOut])
 def list_help_requests(request: Request, staff: Staff) -> list[HelpRequestOut]:
     """Messages left by beneficiaries through the help flow, not yet answered."""
-    with unit_of_work(request.app.state.services.engine) as session:
-        rows = open_help_requests(session, staff=staff)
-        return [HelpRequestOut.model_validate(row, from_attributes=True) for row in rows]
+    inbox = handle(request, staff, HelpRequests(answered=0))
+    return [HelpRequestOut.model_validate(row, from_attributes=True) for row in inbox.waiting]
 
 
 @router.get("/me", response_model=StaffOut)
@@ -96,19 +92,15 @@ def add_member(body: StaffCreate, request: Request, staff: Staff) -> StaffCreate
 @router.post("/members/{staff_id}/telegram-link", response_model=LinkOut)
 def member_telegram_link(staff_id: RecordId, request: Request, staff: Staff) -> LinkOut:
     """A one-time link that makes the Telegram chat opening it this staff member's."""
-    command = IssueStaffTelegramLink(staff_id=staff_id, bot_username=bot_username(request))
+    command = IssueStaffTelegramLink(
+        staff_id=staff_id, bot_username=request.app.state.services.bot_username
+    )
     return LinkOut(link=handle(request, staff, command))
 
 
 @router.post("/help-requests/{request_id}/answer", response_model=AnswerOut)
 def answer_help(request_id: RecordId, body: AnswerIn, request: Request, staff: Staff) -> AnswerOut:
     """Answer a help message: it goes to the person on their channel, through the outbox."""
-
-    def work(session: Session) -> AnswerOut:
-        row = answer_help_request(
-            session, staff=staff, request_id=request_id, text=body.text, now=now()
-        )
-        assert row.answered_at is not None  # answer_help_request just set it
-        return AnswerOut(id=request_id, answer=row.answer or "", answered_at=row.answered_at)
-
-    return act(request, staff, work)
+    row = handle(request, staff, AnswerHelpRequest(request_id=request_id, text=body.text))
+    assert row.answered_at is not None  # the handler has just answered it
+    return AnswerOut(id=request_id, answer=row.answer or "", answered_at=row.answered_at)

@@ -6,7 +6,7 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bot.cli.staff import staff_app
 from bot.cli.support import errors, settings_or_exit
+
+if TYPE_CHECKING:  # imported when a command runs: `passnum --help` stays quick
+    from storage.imports import ImportReport
+    from storage.imports import Progress as RowProgress
 
 __all__ = ["app", "main"]
 
@@ -107,6 +111,37 @@ def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
 ) -> None:
     """Import places, slots or beneficiaries from a CSV file (comma or semicolon)."""
+    _settings()  # a wrong setting stops here, before the progress bar
+    with _progress() as progress:
+        task = progress.add_task(f"Importing {kind.value}", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        if kind is ImportKind.places:
+            report = _import_places(file, on_progress)
+        else:
+            report = _import_rows(kind, file, on_progress)
+    for error in report.errors:
+        errors.print(f"[yellow]line {error.line}:[/yellow] {error.reason}")
+    console.print(report.summary())
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _import_places(file: Path, on_progress: RowProgress) -> ImportReport:
+    """Places go through the staff command, as the console's upload (audited, as "cli")."""
+    from bot.cli.staff_common import handle
+    from bot.staff.places import ImportPlaces
+
+    # newline="" keeps a line break inside a quoted cell for the CSV reader, as a file path does.
+    with file.open(encoding="utf-8-sig", newline="") as text:
+        lines = tuple(text.read().splitlines(keepends=True))
+    return handle(ImportPlaces(lines=lines, on_progress=on_progress))
+
+
+def _import_rows(kind: ImportKind, file: Path, on_progress: RowProgress) -> ImportReport:
+    """Slots and beneficiaries: the storage import in one unit of work."""
     from collections.abc import Callable
     from functools import partial
 
@@ -117,7 +152,6 @@ def import_file(
 
     settings = _settings()
     importers: dict[ImportKind, Callable[..., imports.ImportReport]] = {
-        ImportKind.places: imports.import_places,
         ImportKind.slots: imports.import_slots,
         ImportKind.beneficiaries: partial(
             imports.import_beneficiaries,
@@ -125,21 +159,14 @@ def import_file(
             notices=notice_composer(settings),
         ),
     }
-    importer = importers[kind]
     engine = open_database(settings)
-    with _progress() as progress, unit_of_work(engine) as session:
-        task = progress.add_task(f"Importing {kind.value}", total=None)
-
-        def on_progress(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        report = importer(session, file, on_progress=on_progress)
-        session.commit()
-    for error in report.errors:
-        errors.print(f"[yellow]line {error.line}:[/yellow] {error.reason}")
-    console.print(report.summary())
-    if report.errors:
-        raise typer.Exit(1)
+    try:
+        with unit_of_work(engine) as session:
+            report = importers[kind](session, file, on_progress=on_progress)
+            session.commit()
+    finally:
+        engine.dispose()
+    return report
 
 
 @app.command()

@@ -9,18 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot.cli.staff_common import bot_username, console, fail, handle, run
+from bot.cli.staff_common import bot_username, console, fail, handle
 from bot.cli.staff_people import people_app
 from bot.cli.staff_slots import slots_app
 from bot.cli.staff_tokens import tokens_app
 from bot.cli.support import errors, settings_or_exit
 from bot.staff.bookings import MarkAttendance
 from bot.staff.broadcasts import ApproveBroadcast, BroadcastReport, CancelBroadcast
-from bot.staff.members import ROLES, AddStaffMember, IssueStaffTelegramLink
+from bot.staff.members import ROLES, AddStaffMember, IssueStaffTelegramLink, StaffMember
 from bot.staff.people import UnlockBooklet
 from bot.staff.slots import CancelSlot
 from bot.staff.stats import Statistics
-from storage.staff import get_staff
 from storage.stats import stats_csv
 
 __all__ = ["staff_app"]
@@ -71,7 +70,7 @@ def approve(
     broadcast_id: int, as_staff: Annotated[int, typer.Option("--as", help="the approving staff id")]
 ) -> None:
     """Approve a broadcast above the threshold (someone else than its author)."""
-    approver = run(lambda s, _: get_staff(s, staff_id=as_staff))
+    approver = handle(StaffMember(staff_id=as_staff))
     if approver is None:
         raise fail(f"no staff member {as_staff}")
     approved = handle(ApproveBroadcast(broadcast_id=broadcast_id), staff=approver)

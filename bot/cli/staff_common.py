@@ -1,23 +1,19 @@
-"""What the `passnum staff …` commands share: one unit of work as the "cli" admin, refusals
+"""What the `passnum staff …` commands share: a staff command run as the "cli" admin, refusals
 printed in one line, times read and shown in the configured zone."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.text import Text
-from sqlmodel import Session
 
 from bot.cli.support import errors, settings_or_exit
 from bot.staff import Command
 from config import Settings
-from storage.db import unit_of_work
 from storage.staff import CLI_ADMIN, StaffIdentity, StaffRefused
 from storage.types import MAX_YEAR, MIN_YEAR, in_service_years
 
@@ -29,11 +25,9 @@ __all__ = [
     "fail",
     "handle",
     "local_text",
-    "now",
     "parse_day",
     "parse_time",
     "plain",
-    "run",
 ]
 
 T = TypeVar("T")
@@ -43,31 +37,10 @@ MAX_ID = 2**31 - 1  # the largest id the databases' INTEGER columns hold (as in 
 RecordId = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="record id")]
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def fail(message: str) -> typer.Exit:
     """Print a one-line error; the caller raises the returned exit (code 2)."""
     errors.print(f"[red]Error:[/red] {message}")
     return typer.Exit(2)
-
-
-@contextmanager
-def _session() -> Iterator[tuple[Session, Settings]]:
-    """A unit of work on the configured database; a refusal prints its reason (exit 2)."""
-    from bot.runtime import open_database
-
-    settings = settings_or_exit()
-    engine = open_database(settings)
-    try:
-        with unit_of_work(engine) as session:
-            yield session, settings
-    except StaffRefused as refused:
-        errors.print(f"[red]Refused:[/red] {refused.message}")
-        raise typer.Exit(2) from None
-    finally:
-        engine.dispose()
 
 
 def handle(command: Command[T], *, staff: StaffIdentity = CLI_ADMIN) -> T:
@@ -87,14 +60,6 @@ def handle(command: Command[T], *, staff: StaffIdentity = CLI_ADMIN) -> T:
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
-
-
-def run(work: Callable[[Session, Settings], T]) -> T:
-    """Do `work` in one transaction, committed when it returns."""
-    with _session() as (session, settings):
-        result = work(session, settings)
-        session.commit()
-        return result
 
 
 def parse_time(value: str | None, option: str, tz: tzinfo) -> datetime | None:

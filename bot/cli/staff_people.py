@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session
 
 from bot.cli.staff_common import (
     RecordId,
@@ -17,12 +16,11 @@ from bot.cli.staff_common import (
     console,
     handle,
     local_text,
-    now,
     parse_day,
     plain,
-    run,
 )
 from bot.cli.support import settings_or_exit
+from bot.staff.help import AnswerHelpRequest, HelpRequests
 from bot.staff.people import (
     ChangePhone,
     IssueTelegramLink,
@@ -30,9 +28,6 @@ from bot.staff.people import (
     PersonRecord,
     RegisterBeneficiary,
 )
-from config import Settings
-from storage.beneficiaries_admin import answer_help_request
-from storage.staff import CLI_ADMIN, open_help_requests
 
 __all__ = ["people_app"]
 
@@ -42,19 +37,20 @@ people_app = typer.Typer()
 @people_app.command("help-requests")
 def help_requests() -> None:
     """List the help messages left by beneficiaries and not yet answered."""
-
-    def work(session: Session, settings: Settings) -> Table:
-        table = Table(title="Open help requests")
-        for column in ("id", "date", "beneficiary", "channel", "text"):
-            table.add_column(column)
-        for row in open_help_requests(session, staff=CLI_ADMIN):
-            when = local_text(row.created_at, settings.tz)
-            who = row.beneficiary_id or "unknown"
-            table.add_row(str(row.id), when, str(who), row.channel, plain(row.text))
-        return table
-
-    table = run(work)
-    console.print(table if table.row_count else "No open help requests.")
+    waiting = handle(HelpRequests(answered=0)).waiting
+    if not waiting:
+        console.print("No open help requests.")
+        return
+    tz = settings_or_exit().tz
+    table = Table(title="Open help requests")
+    for column in ("id", "date", "beneficiary", "channel", "text"):
+        table.add_column(column)
+    for row in waiting:
+        who = row.beneficiary_id or "unknown"
+        table.add_row(
+            str(row.id), local_text(row.created_at, tz), str(who), row.channel, plain(row.text)
+        )
+    console.print(table)
 
 
 @people_app.command("answer")
@@ -62,11 +58,7 @@ def answer(
     request_id: RecordId, text: Annotated[str, typer.Argument(help="the answer to send")]
 ) -> None:
     """Answer a help message: it goes to the person on their channel, through the outbox."""
-    run(
-        lambda s, _: answer_help_request(
-            s, staff=CLI_ADMIN, request_id=request_id, text=text, now=now()
-        )
-    )
+    handle(AnswerHelpRequest(request_id=request_id, text=text))
     console.print(f"Help request {request_id} answered; the answer is queued in the outbox.")
 
 

@@ -1,8 +1,8 @@
 """The staff console: server-rendered pages at `/` for advisors and coordinators.
 
-Every page is plain HTML forms (no script needed); every action calls the same storage
-functions as the staff API, through the API's own unit of work (`web.perform`), so both
-enforce the same rules. `mount_console(app)` is all `bot.server` calls.
+Every page is plain HTML forms (no script needed); every action is a staff command
+(`bot.staff`) handled by the same service as the staff API's (`web.handle`), so both enforce
+the same rules. `mount_console(app)` is all `bot.server` calls.
 
 - `web`: session, CSRF, language, rendering; `routes_*`: one module per page group;
 - `charts`: the statistics' SVG; `templates/`, `static/`: Jinja2 pages and the stylesheet.

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from bot.console.web import Visit, handle, render, visit
+from bot.console.web import Visit, handle, visit
 from bot.staff.stats import AuditLog
 
 __all__ = ["router"]
@@ -20,4 +20,4 @@ PAGE = 100
 def audit_log(who: Annotated[Visit, Depends(visit)], before: int | None = None) -> Response:
     entries = handle(who, AuditLog(before_id=before, limit=PAGE))
     older = entries[-1].id if len(entries) == PAGE else None
-    return render(who, who.request, "audit.html", entries=entries, older=older)
+    return who.page("audit.html", entries=entries, older=older)

@@ -15,7 +15,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from bot.console.web import ConsoleRefused, Visit, checked_visit, handle, redirect, render, visit
+from bot.console.web import (
+    ConsoleRefused,
+    Visit,
+    checked_visit,
+    form_day,
+    form_time,
+    handle,
+    redirect,
+    visit,
+)
 from bot.staff.broadcasts import (
     ApproveBroadcast,
     BroadcastReport,
@@ -35,31 +44,35 @@ REFRESH_SECONDS = 3
 Form_ = dict[str, str]
 
 
-def _form(segment: str, message: str, language: str, send_at: str) -> Form_:
+def _form(segment: str, message: str, language: str, send_day: str, send_time: str) -> Form_:
     """The composer's fields as typed, to show them again."""
-    return {"segment": segment, "message": message, "language": language, "send_at": send_at}
+    return {
+        "segment": segment,
+        "message": message,
+        "language": language,
+        "send_day": send_day,
+        "send_time": send_time,
+    }
 
 
 def _command(who: Visit, kind: type[PreviewBroadcast] | type[SendBroadcast], form: Form_) -> Any:
     language = form["language"] if form["language"] in ("fr", "en") else None
-    return kind(form["segment"], form["message"], language, _send_at(who, form["send_at"]))
+    return kind(form["segment"], form["message"], language, _send_at(who, form))
 
 
-def _send_at(who: Visit, text: str) -> datetime | None:
-    if not text.strip():
+def _send_at(who: Visit, form: Form_) -> datetime | None:
+    """When to send, typed as a day (dd/mm/yyyy) and a time (hh:mm) in the configured zone;
+    both empty: as soon as allowed."""
+    if not form["send_day"].strip() and not form["send_time"].strip():
         return None
-    try:
-        return datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ConsoleRefused(422, who.t("broadcasts.bad_time")) from None
+    day = form_day(who, form["send_day"], "broadcasts.send_day")
+    return datetime.combine(day, form_time(who, form["send_time"], "broadcasts.send_time"))
 
 
 def _composer(who: Visit, **context: Any) -> Response:
     reports = handle(who, ListBroadcasts())
     choices = handle(who, SegmentChoices())
-    return render(
-        who,
-        who.request,
+    return who.page(
         "broadcasts.html",
         reports=reports,
         pending=[r for r in reports if r.status == "pending_approval"],
@@ -84,10 +97,11 @@ def _typed(
     segment: Annotated[str, Form()],
     message: Annotated[str, Form(max_length=1600)],
     language: Annotated[str, Form()] = "",
-    send_at: Annotated[str, Form()] = "",
+    send_day: Annotated[str, Form()] = "",
+    send_time: Annotated[str, Form()] = "",
 ) -> Form_:
     """The composer's form, posted by its buttons (a segment and a message are required)."""
-    return _form(segment, message, language, send_at)
+    return _form(segment, message, language, send_day, send_time)
 
 
 @router.post("/broadcasts/preview")
@@ -104,19 +118,18 @@ def preview_fragment(
     segment: Annotated[str, Form()] = "all",
     message: Annotated[str, Form(max_length=1600)] = "",
     language: Annotated[str, Form()] = "",
-    send_at: Annotated[str, Form()] = "",
+    send_day: Annotated[str, Form()] = "",
+    send_time: Annotated[str, Form()] = "",
 ) -> Response:
     """Only the preview card, for the composer's script to swap in while the text is typed;
     a refused preview (a bad time, a place not theirs) is said in the card."""
     if not message.strip():
-        return render(who, who.request, "broadcast_preview.html", seen=None, problem=None)
+        return who.page("broadcast_preview.html", seen=None, problem=None)
     try:
-        context = _preview(who, _form(segment, message, language, send_at))
+        context = _preview(who, _form(segment, message, language, send_day, send_time))
     except ConsoleRefused as refused:
-        return render(
-            who, who.request, "broadcast_preview.html", seen=None, problem=refused.message
-        )
-    return render(who, who.request, "broadcast_preview.html", problem=None, **context)
+        return who.page("broadcast_preview.html", seen=None, problem=refused.message)
+    return who.page("broadcast_preview.html", problem=None, **context)
 
 
 @router.post("/broadcasts")
@@ -132,9 +145,7 @@ def compose(
 def report(broadcast_id: int, who: Annotated[Visit, Depends(visit)]) -> Response:
     found = handle(who, BroadcastReport(broadcast_id=broadcast_id))
     refresh = found.status == "queued" and not found.finished
-    return render(
-        who,
-        who.request,
+    return who.page(
         "broadcast.html",
         report=found,
         refresh=REFRESH_SECONDS if refresh else None,

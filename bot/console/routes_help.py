@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from bot.console.web import Visit, checked_visit, handle, redirect, render, visit
+from bot.console.web import Visit, checked_visit, handle, redirect, visit
 from bot.staff.help import AnswerHelpRequest, HelpRequests
 
 __all__ = ["router"]
@@ -19,7 +19,7 @@ router = APIRouter()
 @router.get("/help")
 def inbox(who: Annotated[Visit, Depends(visit)]) -> Response:
     found = handle(who, HelpRequests())
-    return render(who, who.request, "help.html", waiting=found.waiting, done=found.answered)
+    return who.page("help.html", waiting=found.waiting, done=found.answered)
 
 
 @router.post("/help/{request_id}/answer")

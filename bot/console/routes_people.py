@@ -11,16 +11,12 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from bot.api.plumbing import bot_username
-from bot.console.dates import typed_day
 from bot.console.web import (
-    ConsoleRefused,
     Visit,
     checked_visit,
+    form_day,
     handle,
     redirect,
-    render,
-    texts,
     visit,
 )
 from bot.staff.people import (
@@ -47,12 +43,12 @@ def qr_svg(link: str) -> str:
 @router.get("/people")
 def people(who: Annotated[Visit, Depends(visit)], q: str = "", erased: bool = False) -> Response:
     hits = handle(who, SearchPeople(text=q)) if q.strip() else None
-    return render(who, who.request, "people.html", q=q, hits=hits, erased=erased)
+    return who.page("people.html", q=q, hits=hits, erased=erased)
 
 
 @router.get("/people/new")
 def new_person(who: Annotated[Visit, Depends(visit)]) -> Response:
-    return render(who, who.request, "person_new.html")
+    return who.page("person_new.html")
 
 
 class RegistrationForm(BaseModel):
@@ -74,19 +70,13 @@ def register(
 ) -> Response:
     """Register someone with a new booklet (the staff API's registration, same checks). The
     day is typed as the console shows days (dd/mm/yyyy), whatever the browser's language."""
-    day = typed_day(form.expires_on)
-    if day is None:
-        label = texts(who.lang, "people.expires")
-        message = texts(who.lang, "date.invalid", field=label, value=form.expires_on)
-        raise ConsoleRefused(422, message)
+    day = form_day(who, form.expires_on, "people.expires")
     person = handle(who, RegisterBeneficiary(**{**form.model_dump(), "expires_on": day}))
     return redirect(f"/people/{person.id}")
 
 
 def _person_page(who: Visit, found: PersonRecord, link: str | None = None) -> Response:
-    return render(
-        who,
-        who.request,
+    return who.page(
         "person.html",
         file=found,
         balance=found.balance,
@@ -112,6 +102,8 @@ def new_phone(
 @router.post("/people/{person_id}/telegram-link")
 def telegram_link(person_id: int, who: Annotated[Visit, Depends(checked_visit)]) -> Response:
     """A fresh deep link, shown once with its QR code (a new link replaces the previous one)."""
-    command = IssueTelegramLink(beneficiary_id=person_id, bot_username=bot_username(who.request))
+    command = IssueTelegramLink(
+        beneficiary_id=person_id, bot_username=who.request.app.state.services.bot_username
+    )
     link = handle(who, command)
     return _person_page(who, handle(who, PersonFile(beneficiary_id=person_id)), link)

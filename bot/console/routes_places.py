@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, UploadFile
 from fastapi.responses import Response
 
 from bot.body_limit import MAX_BODY_BYTES
-from bot.console.web import ConsoleRefused, Visit, checked_visit, handle, render, visit
+from bot.console.web import ConsoleRefused, Visit, checked_visit, handle, visit
 from bot.staff.places import ImportPlaces, ListPlaces
 
 __all__ = ["router"]
@@ -21,7 +21,7 @@ MAX_UPLOAD = MAX_BODY_BYTES  # the app's request limit: a metropolis' extract, n
 
 @router.get("/places")
 def places(who: Annotated[Visit, Depends(visit)]) -> Response:
-    return render(who, who.request, "places.html", places=handle(who, ListPlaces()), report=None)
+    return who.page("places.html", places=handle(who, ListPlaces()), report=None)
 
 
 @router.post("/places/import")
@@ -34,4 +34,4 @@ async def upload(who: Annotated[Visit, Depends(checked_visit)], file: UploadFile
     except UnicodeDecodeError:
         raise ConsoleRefused(422, who.t("places.not_utf8")) from None
     report = handle(who, ImportPlaces(lines=tuple(text.splitlines())))
-    return render(who, who.request, "places.html", places=handle(who, ListPlaces()), report=report)
+    return who.page("places.html", places=handle(who, ListPlaces()), report=report)

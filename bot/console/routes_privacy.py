@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from bot.console.web import SECURITY_HEADERS, Visit, checked_visit, handle, redirect, render, visit
+from bot.console.web import SECURITY_HEADERS, Visit, checked_visit, handle, redirect, visit
 from bot.staff.privacy import ErasePerson, ExportPerson, WhatErasureRemoves
 
 __all__ = ["router"]
@@ -34,7 +34,7 @@ def export(person_id: int, who: Annotated[Visit, Depends(checked_visit)]) -> Res
 def confirm_erase(person_id: int, who: Annotated[Visit, Depends(visit)]) -> Response:
     """What erasing removes and what stays, before the admin confirms."""
     impact = handle(who, WhatErasureRemoves(beneficiary_id=person_id))
-    return render(who, who.request, "person_erase.html", person_id=person_id, impact=impact)
+    return who.page("person_erase.html", person_id=person_id, impact=impact)
 
 
 @router.post("/people/{person_id}/erase")

@@ -1,5 +1,6 @@
-"""Sign-in with a staff token (the staff API's own check) or a one-time link sent to the
-member's Telegram chat (`storage.console_links`), sign-out, and the language switch.
+"""Sign-in with a staff token (the staff API's own check, `StaffService.identify`) or a
+one-time link sent to the member's Telegram chat (`storage.console_links`), sign-out, and the
+language switch.
 
 The sign-in form is protected from cross-site posts by a double-submit token: a random
 cookie set with the form, which the post must repeat (SameSite=Strict keeps it first-party).
@@ -12,11 +13,9 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from fastapi.security import HTTPAuthorizationCredentials
 
-from bot.api.auth import current_staff
 from bot.console.web import (
     COOKIE,
     LANG_COOKIE,
@@ -33,6 +32,7 @@ from bot.console.web import (
     visit,
 )
 from bot.outbox.quiet_hours import is_quiet
+from bot.staff import StaffService
 from config.catalogs import load_staff_texts
 from storage.console_links import send_signin_link, use_signin_link
 from storage.console_sessions import (
@@ -42,6 +42,7 @@ from storage.console_sessions import (
     open_session_on,
 )
 from storage.db import unit_of_work
+from storage.staff_tokens import TokenRefused
 
 __all__ = ["router"]
 
@@ -97,11 +98,10 @@ def signin(
 ) -> Response:
     """Check the token exactly as the staff API does, then open a console session."""
     _check_nonce(request, csrf)
+    service: StaffService = request.app.state.services.staff
     try:
-        staff = current_staff(
-            request, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token.strip())
-        )
-    except HTTPException:
+        staff = service.identify(token.strip(), record=request.url.path)
+    except TokenRefused:
         return signin_form(request, texts(language_of(request), "signin.wrong"), 401)
     with unit_of_work(request.app.state.services.engine) as session:
         secret, _ = open_session(session, staff=staff, token=token.strip(), now=datetime.now(UTC))

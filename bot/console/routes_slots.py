@@ -3,13 +3,23 @@ which channel) shown before confirming. The commands are the staff API's (`bot.s
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from bot.console.web import ConsoleRefused, Visit, checked_visit, handle, redirect, render, visit
+from bot.console.dates import asked_day, pages_around
+from bot.console.web import (
+    ConsoleRefused,
+    Visit,
+    checked_visit,
+    form_day,
+    form_time,
+    handle,
+    redirect,
+    visit,
+)
 from bot.staff.slots import (
     CancelSlot,
     ChangeSlot,
@@ -24,35 +34,23 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-def _day(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-def _at(who: Visit, day: date, clock: str) -> datetime:
-    """A day and an hh:mm from the form, in the configured zone (the handler's too)."""
-    try:
-        return datetime.combine(day, time.fromisoformat(clock))
-    except ValueError:
-        raise ConsoleRefused(422, who.t("slots.bad_time")) from None
+def _at(who: Visit, day: date, clock: str, label_key: str) -> datetime:
+    """A day and a time typed in the form (dd/mm/yyyy, hh:mm, whatever the browser's
+    language), in the configured zone (the handler's too)."""
+    return datetime.combine(day, form_time(who, clock, label_key))
 
 
 @router.get("/slots")
 def week(
     who: Annotated[Visit, Depends(visit)], place: int = 0, week: str = "", done: str = ""
 ) -> Response:
-    shown = handle(who, WeekOfSlots(place_id=place or None, day=_day(week)))
-    return render(
-        who,
-        who.request,
+    shown = handle(who, WeekOfSlots(place_id=place or None, day=asked_day(week)))
+    return who.page(
         "slots.html",
         places=shown.places,
         place=shown.place_id,
         monday=shown.monday,
-        previous=shown.monday - timedelta(days=7),
-        following=shown.monday + timedelta(days=7),
+        **pages_around(shown.monday, 7),
         days=shown.days,
         topics=shown.topics,
         done=done,
@@ -65,22 +63,23 @@ def new_slot(
     who: Annotated[Visit, Depends(checked_visit)],
     place_id: Annotated[int, Form()],
     topic: Annotated[str, Form()],
-    day: Annotated[date, Form()],
+    day: Annotated[str, Form()],
     starts: Annotated[str, Form()],
     ends: Annotated[str, Form()],
     capacity: Annotated[int, Form(ge=1, le=500)],
     title: Annotated[str, Form()] = "",
 ) -> Response:
+    on = form_day(who, day, "slots.day")
     command = CreateSlot(
         place_id=place_id,
         topic=topic,
         title=title.strip() or None,
-        starts_at=_at(who, day, starts),
-        ends_at=_at(who, day, ends),
+        starts_at=_at(who, on, starts, "slots.starts"),
+        ends_at=_at(who, on, ends, "slots.ends"),
         capacity=capacity,
     )
     handle(who, command)
-    return redirect(f"/slots?place={place_id}&week={day.isoformat()}&done=created")
+    return redirect(f"/slots?place={place_id}&week={on.isoformat()}&done=created")
 
 
 @router.get("/slots/{slot_id}/{change}")
@@ -89,9 +88,7 @@ def confirm_change(slot_id: int, change: str, who: Annotated[Visit, Depends(visi
     if change not in ("cancel", "move"):
         raise ConsoleRefused(404, "not found")
     impact = handle(who, SlotChangeImpact(slot_id=slot_id))
-    return render(
-        who,
-        who.request,
+    return who.page(
         "slot_change.html",
         slot=impact.slot,
         people=impact.people,
@@ -109,15 +106,16 @@ def cancel(slot_id: int, who: Annotated[Visit, Depends(checked_visit)]) -> Respo
 def move(
     slot_id: int,
     who: Annotated[Visit, Depends(checked_visit)],
-    day: Annotated[date, Form()],
+    day: Annotated[str, Form()],
     starts: Annotated[str, Form()],
     ends: Annotated[str, Form()],
     capacity: Annotated[int, Form(ge=1, le=500)],
 ) -> Response:
+    on = form_day(who, day, "slots.day")
     command = ChangeSlot(
         slot_id=slot_id,
-        starts_at=_at(who, day, starts),
-        ends_at=_at(who, day, ends),
+        starts_at=_at(who, on, starts, "slots.starts"),
+        ends_at=_at(who, on, ends, "slots.ends"),
         capacity=capacity,
     )
     return _after_change(who, handle(who, command), "moved")

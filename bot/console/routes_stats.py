@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from bot.console.charts import column_chart, row_chart
-from bot.console.web import SECURITY_HEADERS, Visit, handle, render, visit
+from bot.console.web import SECURITY_HEADERS, Visit, handle, visit
 from bot.staff.stats import Overview, Statistics, StatisticsOverview
 from storage.stats import stats_csv
 
@@ -66,9 +66,7 @@ def charts(who: Visit, overview: Overview) -> dict[str, str]:
 @router.get("/stats")
 def statistics(who: Annotated[Visit, Depends(visit)]) -> Response:
     overview = handle(who, StatisticsOverview())
-    return render(
-        who,
-        who.request,
+    return who.page(
         "stats.html",
         stats=overview.stats,
         charts=charts(who, overview),

@@ -3,13 +3,13 @@ a walk-in booked on someone's behalf. The commands are the staff API's (`bot.sta
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from bot.console.web import ConsoleRefused, Visit, checked_visit, handle, redirect, render, visit
+from bot.console.dates import asked_day, pages_around
+from bot.console.web import ConsoleRefused, Visit, checked_visit, handle, redirect, visit
 from bot.staff.bookings import BookOnBehalf, BookPersonFound, MarkAttendance, SessionsOfDay
 from storage.access import BookletProof
 
@@ -18,25 +18,14 @@ __all__ = ["router", "today_page"]
 router = APIRouter()
 
 
-def _day(text: str) -> date | None:
-    """The day asked for (`?day=2026-12-03`); None (today) when there is none."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def today_page(who: Visit, text: str = "") -> Response:
-    shown = handle(who, SessionsOfDay(day=_day(text)))
-    return render(
-        who,
-        who.request,
+    shown = handle(who, SessionsOfDay(day=asked_day(text)))
+    return who.page(
         "today.html",
         sessions=shown.sessions,
         day=shown.day,
         is_today=shown.is_today,
-        previous=shown.day - timedelta(days=1),
-        following=shown.day + timedelta(days=1),
+        **pages_around(shown.day, 1),
         here=f"/today?day={shown.day.isoformat()}",
     )
 

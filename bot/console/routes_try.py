@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from bot.channels.assistant import telegram_address
 from bot.channels.terminal import chat_lines
 from bot.channels.terminal_voice import call_step
-from bot.console.web import ConsoleRefused, Visit, checked_visit, render, visit
+from bot.console.web import ConsoleRefused, Visit, checked_visit, visit
 from flows.gsm7 import gsm7_length, sms_segments
 from flows.voice import VoiceTurn, spoken_words
 from storage.demo import DEMO_PHONE
@@ -34,7 +34,7 @@ def try_page(
     who: Annotated[Visit, Depends(visit)], sender: str = "demo", channel: str = "sms"
 ) -> Response:
     chosen = channel if channel in CHANNELS else "sms"
-    return render(who, who.request, "try.html", sender=sender, channel=chosen, exchange=None)
+    return who.page("try.html", sender=sender, channel=chosen, exchange=None)
 
 
 @router.post("/try")
@@ -61,7 +61,7 @@ def talk(
         if not message.strip():
             raise ConsoleRefused(422, who.t("try.empty_message"))
         exchange = _chat(who, channel, sender, message)
-    return render(who, who.request, "try.html", sender=sender, channel=channel, exchange=exchange)
+    return who.page("try.html", sender=sender, channel=channel, exchange=exchange)
 
 
 def _chat(who: Visit, channel: str, sender: str, message: str) -> dict[str, Any]:

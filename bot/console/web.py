@@ -1,33 +1,30 @@
 """What every console page shares: who is signed in, the CSRF check of every form, the
-language, rendering a template, and running a staff action with the staff API's rules.
+language, rendering a template, and running a staff command.
 
-A staff action runs through `bot.api.plumbing.act`, the API's own unit of work: its
-refusals are audited the same way and come back here as an error page with the same status.
+A staff action is a command of `bot.staff`, handled by the same `StaffService` as the staff
+API's: its refusals are audited the same way and come back here as an error page with the
+API's status (`bot.staff.status_of`).
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlmodel import Session
 
-from bot.api.plumbing import act
-from bot.api.plumbing import handle as api_handle
-from bot.console.dates import DAY_PATTERN, day_text
-from bot.staff import Command
+from bot.console.dates import DAY_PATTERN, TIME_PATTERN, day_text, typed_day, typed_time
+from bot.staff import Command, StaffService, status_of
 from config import Settings
 from config.catalogs import load_console_texts
 from storage.console_sessions import OpenedSession, find_session
 from storage.db import unit_of_work
-from storage.staff import StaffIdentity
+from storage.staff import StaffIdentity, StaffRefused
 
 __all__ = [
     "COOKIE",
@@ -37,10 +34,11 @@ __all__ = [
     "SECURITY_HEADERS",
     "Visit",
     "checked_visit",
+    "form_day",
+    "form_time",
     "handle",
     "language_of",
     "local_path",
-    "perform",
     "redirect",
     "render",
     "secure_cookies",
@@ -68,6 +66,7 @@ templates.env.filters["local"] = lambda moment, tz, fmt="%d/%m/%Y %H:%M": (
 )
 templates.env.filters["day"] = day_text
 templates.env.globals["day_pattern"] = DAY_PATTERN
+templates.env.globals["time_pattern"] = TIME_PATTERN
 
 
 class NotSignedIn(Exception):
@@ -106,6 +105,10 @@ class Visit:
 
     def t(self, key: str, **params: Any) -> str:
         return texts(self.lang, key, **params)
+
+    def page(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        """The template `name` rendered for this visit (`render`)."""
+        return render(self, self.request, name, status_code, **context)
 
 
 def texts(lang: str, key: str, **params: Any) -> str:
@@ -159,19 +162,31 @@ async def checked_visit(request: Request) -> Visit:
 
 
 def handle(visit: Visit, command: Command[T]) -> T:
-    """Run one staff command with the staff API's rules and audited refusals (same handler)."""
+    """Run one staff command (the staff API's handler, rules and audited refusals); a refusal
+    is an error page with the API's status."""
+    service: StaffService = visit.request.app.state.services.staff
+    request = visit.request
     try:
-        return api_handle(visit.request, visit.staff, command)
-    except HTTPException as refused:
-        raise ConsoleRefused(refused.status_code, str(refused.detail)) from None
+        return service.handle(visit.staff, command, origin=f"{request.method} {request.url.path}")
+    except StaffRefused as refused:
+        raise ConsoleRefused(status_of(refused), refused.message) from None
 
 
-def perform(visit: Visit, work: Callable[[Session], T]) -> T:
-    """Run a staff action in the staff API's unit of work, with its audited refusals."""
-    try:
-        return act(visit.request, visit.staff, work)
-    except HTTPException as refused:
-        raise ConsoleRefused(refused.status_code, str(refused.detail)) from None
+def form_day(visit: Visit, text: str, label_key: str) -> date:
+    """A day typed in a form (`day_field`), else a 422 page in the console's language."""
+    return _typed(visit, typed_day(text), text, label_key, "date.invalid")
+
+
+def form_time(visit: Visit, text: str, label_key: str) -> time:
+    """A time of day typed in a form (`time_field`), else a 422 page in its language."""
+    return _typed(visit, typed_time(text), text, label_key, "time.invalid")
+
+
+def _typed(visit: Visit, found: T | None, text: str, label_key: str, invalid_key: str) -> T:
+    if found is None:
+        message = visit.t(invalid_key, field=visit.t(label_key), value=text.strip())
+        raise ConsoleRefused(422, message)
+    return found
 
 
 def render(

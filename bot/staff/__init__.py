@@ -8,6 +8,6 @@ command does the authorisation (`storage.access`), the work and the audit entry,
 unit of work the service opens. `bot.bootstrap` maps each command type to its handler.
 """
 
-from bot.staff.service import Command, Context, Handler, StaffService
+from bot.staff.service import Command, Context, Handler, StaffService, status_of
 
-__all__ = ["Command", "Context", "Handler", "StaffService"]
+__all__ = ["Command", "Context", "Handler", "StaffService", "status_of"]

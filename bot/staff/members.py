@@ -14,12 +14,12 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.staff.people import telegram_start_link
 from bot.staff.service import Command, Context, Handler
 from storage.models import Staff
-from storage.staff import StaffRefused, create_staff, issue_staff_link
+from storage.staff import StaffIdentity, StaffRefused, create_staff, get_staff, issue_staff_link
 from storage.staff_tokens import find_member, new_token, revoke_member
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "RenewOwnToken",
     "RevokeStaffMember",
     "RevokedMember",
+    "StaffMember",
     "StaffToken",
 ]
 
@@ -65,6 +66,15 @@ class StaffToken:
     name: str
     token: str
     issued_at: datetime
+
+
+@dataclass(frozen=True)
+class StaffMember(Command[StaffIdentity | None]):
+    """`{"staff_id": 3}` → who that member is (name, role, places), None if nobody (admins
+    only: the shell's `approve --as` acts as them)."""
+
+    read_only: ClassVar[bool] = True
+    staff_id: int
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,11 @@ class GiveNewToken(Command[StaffToken]):
 def _admin(context: Context, what: str) -> None:
     if not context.staff.is_admin:
         raise StaffRefused("forbidden", f"only an admin may {what}")
+
+
+def staff_member(context: Context, command: StaffMember) -> StaffIdentity | None:
+    _admin(context, "look a member up")
+    return get_staff(context.session, staff_id=command.staff_id)
 
 
 def add_staff_member(context: Context, command: AddStaffMember) -> NewMember:
@@ -186,6 +201,7 @@ def give_new_token(context: Context, command: GiveNewToken) -> StaffToken:
 
 
 HANDLERS: dict[type[Any], Handler] = {
+    StaffMember: staff_member,
     AddStaffMember: add_staff_member,
     IssueStaffTelegramLink: issue_staff_telegram_link,
     RevokeStaffMember: revoke_staff_member,

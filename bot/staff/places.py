@@ -1,16 +1,16 @@
 """Places as staff commands: the list a staff member may see, and the import of the national
-open-data CSV of digital-inclusion places (admins only, audited `places.import`, the same
-import as `passnum import places`), answered with its per-row error report."""
+open-data CSV of digital-inclusion places (admins only, audited `places.import`; the console's
+upload and `passnum import places`), answered with its per-row error report."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from bot.staff.rows import detached
 from bot.staff.service import Command, Context, Handler
 from storage.console_queries import places_by_commune
-from storage.imports import ImportReport, import_places
+from storage.imports import ImportReport, Progress, import_places
 from storage.models import Place
 from storage.staff import StaffRefused
 
@@ -20,9 +20,11 @@ __all__ = ["HANDLERS", "ImportPlaces", "ListPlaces"]
 @dataclass(frozen=True)
 class ImportPlaces(Command[ImportReport]):
     """`{"lines": ["id,nom,commune,…", "…"]}`: upsert the places of the CSV (admins only);
-    rows in error are reported, the others imported."""
+    rows in error are reported, the others imported. `on_progress(done, total)`, for a
+    progress bar, is called every hundred rows."""
 
     lines: tuple[str, ...]
+    on_progress: Progress | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class ListPlaces(Command[list[Place]]):
 def import_places_from_csv(context: Context, command: ImportPlaces) -> ImportReport:
     if not context.staff.is_admin:
         raise StaffRefused("forbidden", "only an admin may import places")
-    report = import_places(context.session, list(command.lines))
+    report = import_places(context.session, list(command.lines), on_progress=command.on_progress)
     context.audit("places.import", None, report.summary())
     return report
 

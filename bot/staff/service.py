@@ -7,14 +7,16 @@ result the front-end formats. A `StaffRefused` raised by the handler rolls its w
 written to the audit log (`refused.<kind>`, the origin as record) in a transaction of its own,
 and raised again for the front-end to word (HTTP status, console page, CLI line, chat reply).
 Commands that only read (`read_only = True`) run in a read-only transaction: on SQLite they
-never wait for, nor delay, a webhook.
+never wait for, nor delay, a webhook. `status_of(refused)` is the HTTP status every web
+front-end answers a refusal with; `identify(token)` is who a staff token belongs to, for the API
+and the console's sign-in alike (a refused token is audited `staff_auth_refused`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from sqlalchemy.engine import Engine
@@ -23,14 +25,37 @@ from sqlmodel import Session
 from config import Settings
 from storage.db import read_only, unit_of_work
 from storage.staff import StaffIdentity, StaffRefused, actor_of, audit
+from storage.staff_tokens import TokenRefused, staff_for_token
 
-__all__ = ["Command", "Context", "Handler", "StaffService", "utc_now"]
+__all__ = ["Command", "Context", "Handler", "StaffService", "status_of", "utc_now"]
 
 R = TypeVar("R")
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+# A person staff may not act on is answered like a person who does not exist (storage.access).
+_STATUS = {
+    "forbidden": 403,
+    "not_found": 404,
+    "not_authorised": 404,
+    "wrong_code": 404,
+    "invalid": 422,
+    "conflict": 409,
+}
+_TOKEN_DETAILS = {
+    "missing": "no token",
+    "unknown": "wrong token",
+    "expired": "expired token",
+    "revoked": "revoked token",
+}
+
+
+def status_of(refused: StaffRefused) -> int:
+    """The HTTP status of a refusal, in the staff API and the console alike."""
+    return _STATUS[refused.kind]
 
 
 class Command(Generic[R]):
@@ -99,6 +124,33 @@ class StaffService:
         except StaffRefused as refused:
             self.audit_refusal(staff, refused, origin or type(command).__name__, now=now)
             raise
+
+    def identify(self, token: str, *, record: str) -> StaffIdentity:
+        """The staff member a token belongs to (the bootstrap token: the bootstrap admin); a
+        missing, unknown, expired or revoked token is audited (`record`: the path asked for)
+        and raised as TokenRefused, whose message says which."""
+        now = self._clock()
+        ttl = timedelta(days=self.settings.staff_token_ttl_days)
+        with unit_of_work(self.engine) as session:
+            try:
+                return staff_for_token(
+                    session,
+                    token=token,
+                    bootstrap_token=self.settings.staff_token,
+                    now=now,
+                    ttl=ttl,
+                )
+            except TokenRefused as refused:
+                audit(
+                    session,
+                    actor=actor_of(refused.member) if refused.member else "anonymous",
+                    action="staff_auth_refused",
+                    record=record,
+                    detail=_TOKEN_DETAILS[refused.reason],
+                    now=now,
+                )
+                session.commit()
+                raise
 
     def audit_refusal(
         self,

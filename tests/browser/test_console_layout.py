@@ -1,7 +1,7 @@
 """The console on a 360 px phone and a desk screen, in a real headless Chromium: nothing
-scrolls sideways, the sections are reached with the keyboard alone, and a day is typed as the
-console shows days even in a browser set to American English (a native date field would ask
-for mm/dd/yyyy there). Screenshots go to docs/console/."""
+scrolls sideways, the sections are reached with the keyboard alone, and days and times are
+typed as the console shows them even in a browser set to American English (native date and
+time fields would ask for mm/dd/yyyy and 02:00 PM there). Screenshots go to docs/console/."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Console
-from tests.browser.test_console_browser import shot
+from tests.browser.test_console_browser import _first_slots, shot
 
 PAGES = ("/today", "/people?q=PN-000", "/people/new", "/help", "/slots", "/broadcasts", "/stats")
 
@@ -84,3 +84,31 @@ def test_a_day_is_typed_as_the_console_shows_it(console: Console, browser: Any) 
     expect(page.get_by_role("heading", level=1)).to_have_text("Rosa")
     expect(page.get_by_text("valables jusqu'au 30/06/2027")).to_be_visible()
     shot(page, "person-registered-360px")
+
+
+def test_a_slot_is_moved_with_a_day_and_times_typed_as_the_console_shows_them(
+    console: Console, browser: Any, tmp_path: Any
+) -> None:
+    slot_id, place_id, day = _first_slots(console, 1)[0]
+    for width in (360, 1280):
+        page = _signed_in(browser, console, width, "en-US")  # the browser's language: not French
+        page.goto(f"{console.url}/slots/{slot_id}/move")
+        starts = page.get_by_label("Début")
+        expect(starts).to_have_attribute("type", "text")
+        expect(starts).to_have_accessible_description("Format hh:mm sur 24 h, par exemple 14:30")
+        expect(page.get_by_label("Jour", exact=True)).to_have_value(
+            "/".join(reversed(day.split("-")))
+        )
+        page.screenshot(path=str(tmp_path / f"slot-move-{width}px.png"), full_page=True)
+        overflow = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert overflow[0] <= overflow[1], width
+    starts.fill("2:00 PM")  # what a native time field shows in an American browser
+    assert starts.evaluate("element => element.validity.patternMismatch") is True
+    starts.fill("14h30")
+    page.get_by_label("Fin").fill("16:45")
+    page.get_by_role("button", name="Confirmer le déplacement").click()
+    expect(page.get_by_test_id("done")).to_be_visible()
+    expect(page.locator(".slot").filter(has_text="14:30–16:45")).to_have_count(1)
+    page.goto(f"{console.url}/broadcasts")
+    expect(page.get_by_label("Heure d'envoi")).to_have_attribute("type", "text")
+    page.screenshot(path=str(tmp_path / "broadcasts-1280px.png"), full_page=True)

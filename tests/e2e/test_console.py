@@ -284,7 +284,7 @@ def test_the_composer_asks_for_a_preview_fragment_while_typing(live_app: LiveApp
     assert 'name="csrf"' in fragment.text  # the confirm button works from the fragment
     empty = client.post("/broadcasts/preview-fragment", data={**form, "message": " "})
     assert empty.status_code == 200 and "recipients" not in empty.text
-    bad_time = client.post("/broadcasts/preview-fragment", data={**form, "send_at": "demain"})
+    bad_time = client.post("/broadcasts/preview-fragment", data={**form, "send_day": "demain"})
     assert bad_time.status_code == 200 and 'role="alert"' in bad_time.text
     forged = client.post("/broadcasts/preview-fragment", data={**form, "csrf": "x" * 20})
     assert forged.status_code == 403

@@ -55,6 +55,7 @@ def test_an_advisor_registers_someone_and_works_on_their_file(live_app: LiveApp)
 
     file = client.get(f"/people/{person}")
     assert file.status_code == 200 and "6 disponible(s)" in file.text and "30/06/2027" in file.text
+    assert "<title>Rosa · passnum</title>" in file.text  # the title holds the name, no markup
     assert f'href="/people/{person}"' in client.get("/people", params={"q": "pn-9001"}).text
     changed = client.post(f"/people/{person}/phone", data={"phone": "0781223344", "csrf": csrf})
     assert changed.status_code == 303
