@@ -34,6 +34,7 @@ from storage.models import (
 from storage.opt_outs import honour_address_opt_outs
 from storage.phone_notices import tell_old_phone
 from storage.phones import DEFAULT_SMS_REGIONS, InvalidPhone, normalize_phone, sendable_phone
+from storage.reminder_texts import NoticeWriter
 from storage.staff import StaffRefused
 
 __all__ = [
@@ -73,6 +74,7 @@ def register_beneficiary(
     language: str = "fr",
     commune: str | None = None,
     sms_regions: Iterable[str] = DEFAULT_SMS_REGIONS,
+    notices: NoticeWriter | None = None,
 ) -> Beneficiary:
     """One new person with a new booklet and its vouchers, validated like a CSV import row,
     registered by the staff member `registered_by` (None: an admin without an account). A phone
@@ -93,7 +95,11 @@ def register_beneficiary(
     writer.writeheader()
     writer.writerow(row)
     report = import_beneficiaries(
-        session, buffer.getvalue().splitlines(), now=now, sms_regions=sms_regions
+        session,
+        buffer.getvalue().splitlines(),
+        now=now,
+        sms_regions=sms_regions,
+        notices=notices,
     )
     if report.errors:
         raise StaffRefused("invalid", report.errors[0].reason)
@@ -127,6 +133,7 @@ def change_phone(
     beneficiary_id: int,
     phone: str,
     now: datetime,
+    notices: NoticeWriter,
     sms_regions: Iterable[str] = DEFAULT_SMS_REGIONS,
 ) -> Beneficiary:
     """A new phone number (any French or E.164 form), unique among beneficiaries; the old
@@ -155,6 +162,7 @@ def change_phone(
             old_phone=old_phone,
             opted_out=person.opted_out,
             now=now,
+            notices=notices,
         )
     return person
 

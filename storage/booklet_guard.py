@@ -12,20 +12,13 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from config.catalogs import load_staff_texts
 from storage.models import Beneficiary, Booklet
-from storage.reminder_texts import (
-    PERSON_COLUMNS,
-    Person,
-    catalog_renderer,
-    enqueue_rows,
-    reminder_row,
-)
+from storage.reminder_texts import PERSON_COLUMNS, NoticeWriter, Person, enqueue_messages
 from storage.staff import StaffRefused
 
 __all__ = [
@@ -37,7 +30,6 @@ __all__ = [
 ]
 
 MAX_WRONG_CODES = 10
-_ZONE = ZoneInfo("Europe/Paris")  # the texts hold no time; any zone renders them
 
 
 def code_opens(booklet: Booklet, code: str) -> bool:
@@ -47,8 +39,11 @@ def code_opens(booklet: Booklet, code: str) -> bool:
     return hmac.compare_digest(booklet.verification_code.strip().casefold(), typed)
 
 
-def check_booklet_code(session: Session, *, booklet: Booklet, code: str, now: datetime) -> bool:
-    """Whether `code` opens this booklet now; a wrong one is counted, the tenth locks it."""
+def check_booklet_code(
+    session: Session, *, booklet: Booklet, code: str, now: datetime, notices: NoticeWriter
+) -> bool:
+    """Whether `code` opens this booklet now; a wrong one is counted, the tenth locks it (and
+    `notices` writes the holder's message)."""
     if booklet.locked_at is not None:
         return False
     if code_opens(booklet, code):
@@ -64,7 +59,7 @@ def check_booklet_code(session: Session, *, booklet: Booklet, code: str, now: da
     ).scalar_one()
     if failures == MAX_WRONG_CODES:  # exactly one transaction sees the tenth failure
         _set(session, booklet.id, locked_at=now)
-        _tell_locked(session, booklet=booklet, now=now)
+        _tell_locked(session, booklet=booklet, now=now, notices=notices)
     return False
 
 
@@ -82,59 +77,57 @@ def _person(session: Session, beneficiary_id: int) -> Person:
     return Person(*row)
 
 
-def _tell_locked(session: Session, *, booklet: Booklet, now: datetime) -> None:
+def _tell_locked(
+    session: Session, *, booklet: Booklet, now: datetime, notices: NoticeWriter
+) -> None:
     """The holder by SMS or Telegram (outbox), the staff by a help-inbox entry."""
     from storage.identity import leave_help_request
 
     holder = _person(session, booklet.beneficiary_id)
-    row = reminder_row(
+    message = notices.to_person(
         holder,
         key="booklet.locked",
         params={},
         dedupe_key=f"booklet-locked:{booklet.id}:{now:%Y%m%dT%H%M%S}",
         send_at=now,
         not_after=None,
-        render=catalog_renderer(_ZONE),
-        two_way=True,
     )
-    enqueue_rows(session, [row], now=now)
+    enqueue_messages(session, [message], now=now)
     text = load_staff_texts()["fr"]["staff.booklet_locked"].format(
         number=booklet.number, failures=MAX_WRONG_CODES
     )
     leave_help_request(
         session,
         beneficiary_id=holder.id,
-        channel=row["channel"] if row else "sms",
-        address=row["address"] if row else "",
+        channel=message.channel if message else "sms",
+        address=message.address if message else "",
         text=text,
         now=now,
     )
 
 
 def tell_previous_address(
-    session: Session, *, beneficiary_id: int, channel: str, address: str, now: datetime
+    session: Session,
+    *,
+    beneficiary_id: int,
+    channel: str,
+    address: str,
+    now: datetime,
+    notices: NoticeWriter,
 ) -> None:
     """The address a booklet just left is told, in case the move was not its holder's doing."""
     holder = _person(session, beneficiary_id)
-    render = catalog_renderer(_ZONE)
-    rendered = render(channel, holder.language, "booklet.moved", {})
-    if rendered is None:
-        return
-    body, segments = rendered
-    enqueue_rows(
-        session,
-        [
-            {
-                "channel": channel,
-                "address": address,
-                "body": body,
-                "segments": segments,
-                "beneficiary_id": beneficiary_id,
-                "dedupe_key": f"booklet-moved:{beneficiary_id}:{now:%Y%m%dT%H%M%S%f}",
-            }
-        ],
-        now=now,
+    message = notices.to_address(
+        channel=channel,
+        address=address,
+        language=holder.language,
+        key="booklet.moved",
+        params={},
+        beneficiary_id=beneficiary_id,
+        dedupe_key=f"booklet-moved:{beneficiary_id}:{now:%Y%m%dT%H%M%S%f}",
+        send_at=now,
     )
+    enqueue_messages(session, [message], now=now)
 
 
 def unlock_booklet(session: Session, *, number: str) -> tuple[Booklet, bool]:

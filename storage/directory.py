@@ -33,6 +33,7 @@ from storage.models import (
     Voucher,
     VoucherStatus,
 )
+from storage.reminder_texts import NoticeWriter
 from storage.search import nearest_slots, slot_view
 
 __all__ = [
@@ -152,11 +153,13 @@ class DatabaseDirectory:
         *,
         resolver: PlaceResolver,
         now: datetime,
+        notices: NoticeWriter,
         help_contact: HelpContact = DEFAULT_HELP,
     ) -> None:
         self.session = session
         self.resolver = resolver
         self.now = now
+        self.notices = notices
         self.default_help = help_contact
 
     def balance(self, beneficiary_id: int) -> Balance:
@@ -214,7 +217,9 @@ class DatabaseDirectory:
         opened = [
             booklet
             for booklet in tried
-            if check_booklet_code(self.session, booklet=booklet, code=code, now=self.now)
+            if check_booklet_code(
+                self.session, booklet=booklet, code=code, now=self.now, notices=self.notices
+            )
         ]
         if len(opened) != 1:
             return None

@@ -1,4 +1,4 @@
-"""The help inbox's writes and lookups: where an answer goes, and marking a request answered.
+"""The help inbox's writes and lookups: whom an answer goes to, and marking a request answered.
 Who may answer which request, the text as sent and the audit are the staff handlers'
 (`bot.staff.help`); the lists are `storage.staff.open_help_requests` and
 `storage.console_queries.answered_help_requests`."""
@@ -10,20 +10,21 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
+from flows.types import Recipient
 from storage.models import Beneficiary, HelpRequest
-from storage.reminder_texts import PERSON_COLUMNS, Person, choose_address
+from storage.reminder_texts import PERSON_COLUMNS, Person
 
-__all__ = ["mark_answered", "person_reply_address"]
+__all__ = ["mark_answered", "reachable_person"]
 
 
-def person_reply_address(session: Session, *, beneficiary_id: int) -> tuple[str, str] | None:
-    """(channel, address) the person is written to, or None (opted out, no address left)."""
+def reachable_person(session: Session, *, beneficiary_id: int) -> Recipient | None:
+    """The person as a message recipient, or None when they opted out."""
     row = session.execute(
         select(*PERSON_COLUMNS, Beneficiary.opted_out).where(Beneficiary.id == beneficiary_id)
     ).one()
     if row[-1]:
         return None
-    return choose_address(Person(*row[:-1]))
+    return Person(*row[:-1])
 
 
 def mark_answered(

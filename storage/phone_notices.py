@@ -8,14 +8,13 @@ number that said STOP is not written to.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Session
 
 from storage.directory import DEFAULT_HELP
 from storage.opt_outs import address_opted_out
-from storage.outbox import enqueue
-from storage.reminder_texts import catalog_renderer
+from storage.reminder_texts import NoticeWriter, enqueue_messages
 
 __all__ = ["PHONE_CHANGED", "tell_old_phone"]
 
@@ -30,21 +29,19 @@ def tell_old_phone(
     old_phone: str | None,
     opted_out: bool,
     now: datetime,
-) -> int | None:
-    """Queue the notice to `old_phone`; returns the outbox id, or None when nothing is sent."""
+    notices: NoticeWriter,
+) -> bool:
+    """Queue the notice to `old_phone` (written by `notices`); whether one was queued."""
     if not old_phone or opted_out or address_opted_out(session, address=old_phone):
-        return None
-    rendered = catalog_renderer(UTC)("sms", language, PHONE_CHANGED, {"phone": DEFAULT_HELP.phone})
-    if rendered is None:
-        return None
-    body, segments = rendered
-    return enqueue(
-        session,
+        return False
+    message = notices.to_address(
         channel="sms",
         address=old_phone,
-        body=body,
-        segments=segments,
+        language=language,
+        key=PHONE_CHANGED,
+        params={"phone": DEFAULT_HELP.phone},
         beneficiary_id=beneficiary_id,
         dedupe_key=f"phone-changed:{beneficiary_id}:{now.isoformat()}",
-        now=now,
+        send_at=now,
     )
+    return enqueue_messages(session, [message], now=now) == 1

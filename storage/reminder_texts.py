@@ -7,14 +7,14 @@ handlers (bot.outbox.reminder_planning) read with storage, call them, and pass t
 - `chosen_channel_sql` / `chosen_address_sql`: flows.outbound.channel.choose_address written
   as SQL, for set-based planning and broadcasts.
 - `enqueue_messages`: queue `flows.types.MessageToQueue`s in one bulk insert.
+- `NoticeWriter`: what storage code queuing a one-off notice is handed (built in bot/).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, tzinfo
-from typing import Any
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import String, and_, case, cast, literal
 from sqlmodel import Session
@@ -25,16 +25,13 @@ from storage.outbox import enqueue_many
 
 __all__ = [
     "PERSON_COLUMNS",
+    "NoticeWriter",
     "Person",
-    "Render",
-    "catalog_renderer",
-    "choose_address",
     "chosen_address_sql",
     "chosen_channel_sql",
     "enqueue_messages",
     "enqueue_rows",
     "message_row",
-    "reminder_row",
 ]
 
 Person = Recipient  # the name the older storage modules use
@@ -105,63 +102,39 @@ def enqueue_rows(session: Session, rows: Iterable[dict[str, Any] | None], *, now
     return enqueue_many(session, [row for row in rows if row is not None], now=now)
 
 
-# ---------------------------------------------------------------- compatibility
-# Slot-change notices (storage.slot_notices), the booklet lock (storage.booklet_guard), the
-# old-phone notice (storage.phone_notices), help answers (storage.beneficiaries_admin) and the
-# console's slot audience (storage.console_queries) still choose the channel and render the
-# text down here. They import flows' rules, against the import contract "storage imports only
-# flows.types": this block goes once their handlers pass the messages down.
+class NoticeWriter(Protocol):
+    """Writes one-off notices with the outbound rules (bot.outbox.notices.NoticeComposer):
+    storage code that queues a notice in its transaction is handed one, and holds no rule."""
 
-log = logging.getLogger("storage.reminders")  # the name operators already filter on
+    def channel_of(self, person: Recipient) -> tuple[str, str] | None:
+        """(channel, address) the person is written to, or None."""
+        ...
 
-Render = Callable[[str, str, str, Mapping[str, Any]], "tuple[str, int] | None"]
-"""flows.outbound.texts.Render."""
+    def to_person(
+        self,
+        person: Recipient,
+        *,
+        key: str,
+        params: Mapping[str, Any],
+        dedupe_key: str,
+        send_at: datetime,
+        not_after: datetime | None,
+    ) -> MessageToQueue | None:
+        """The catalog text `key` to the person on their channel; None without either."""
+        ...
 
-
-def choose_address(person: Recipient, *, voice: bool = False) -> tuple[str, str] | None:
-    """flows.outbound.channel.choose_address."""
-    from flows.outbound.channel import choose_address as choose
-
-    return choose(person, voice=voice)
-
-
-def reminder_row(
-    person: Recipient,
-    *,
-    key: str,
-    params: Mapping[str, Any],
-    dedupe_key: str,
-    send_at: datetime,
-    not_after: datetime | None,
-    render: Render,
-    two_way: bool,
-    voice: bool = False,
-) -> dict[str, Any] | None:
-    """The outbox row of flows.outbound.reminders.message_to, or None."""
-    from flows.outbound.reminders import message_to
-
-    message = message_to(
-        person,
-        key=key,
-        params=params,
-        dedupe_key=dedupe_key,
-        send_at=send_at,
-        not_after=not_after,
-        render=render,
-        two_way=two_way,
-        voice=voice,
-    )
-    return None if message is None else message_row(message)
-
-
-def catalog_renderer(tz: tzinfo, catalogs: Mapping[str, Mapping[str, str]] | None = None) -> Render:
-    """flows.outbound.texts.catalog_renderer over the message catalogs, missing texts logged."""
-    from config.catalogs import load_catalogs
-    from flows.outbound.texts import catalog_renderer as renderer
-
-    books = load_catalogs() if catalogs is None else catalogs
-    return renderer(books, tz, on_missing=_log_missing)
-
-
-def _log_missing(key: str) -> None:
-    log.error("catalog text %r is missing: those messages are not queued", key)
+    def to_address(
+        self,
+        *,
+        channel: str,
+        address: str,
+        language: str,
+        key: str,
+        params: Mapping[str, Any],
+        beneficiary_id: int | None,
+        dedupe_key: str,
+        send_at: datetime,
+        not_after: datetime | None = None,
+    ) -> MessageToQueue | None:
+        """The catalog text `key` to this very address (an old phone, a previous chat)."""
+        ...

@@ -13,28 +13,17 @@ in flows.outbound, applied by bot.outbox.reminder_planning (the `PlanReminders` 
 from __future__ import annotations
 
 from storage.reminder_queries import REMINDER_PREFIXES, cancel_stale, is_reminder
-from storage.reminder_texts import (
-    PERSON_COLUMNS,
-    Person,
-    Render,
-    catalog_renderer,
-    choose_address,
-    enqueue_messages,
-    reminder_row,
-)
+from storage.reminder_texts import PERSON_COLUMNS, NoticeWriter, Person, enqueue_messages
 from storage.slot_notices import notify_slot_changed
 from storage.voucher_expiry import expire_vouchers
 
 __all__ = [
     "PERSON_COLUMNS",
     "REMINDER_PREFIXES",
+    "NoticeWriter",
     "Person",
-    "Render",
-    "catalog_renderer",
-    "choose_address",
     "enqueue_messages",
     "is_reminder",
-    "reminder_row",
     "cancel_stale",
     "expire_vouchers",
     "notify_slot_changed",

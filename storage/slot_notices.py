@@ -15,14 +15,7 @@ from storage.models import Beneficiary, Booking, BookingStatus, Place, Slot
 from storage.models import OutboundMessage as Msg
 from storage.models import OutboundStatus as S
 from storage.reminder_queries import cancel_queued
-from storage.reminder_texts import (
-    PERSON_COLUMNS,
-    Person,
-    Render,
-    choose_address,
-    enqueue_rows,
-    reminder_row,
-)
+from storage.reminder_texts import PERSON_COLUMNS, NoticeWriter, Person, enqueue_messages
 
 __all__ = ["notify_slot_changed", "slot_change_audience"]
 
@@ -36,16 +29,15 @@ def notify_slot_changed(
     kind: str,
     now: datetime,
     *,
-    render: Render,
-    two_way: bool = True,
+    notices: NoticeWriter,
 ) -> int:
     """Queue a message to everyone booked on a slot that was `moved` or `cancelled` (staff
     tools call it in their transaction, after updating the slot). A cancellation also reaches
     bookings cancelled with the slot in the last 10 minutes. Sent even with reminders off (it
     is about their booking), never to opted-out people; quiet hours apply at sending.
     Queued J-1/H-2 reminders of the slot are cancelled, or deleted when it moved so the
-    planner queues them again for the new time. `render` writes the texts (the caller builds
-    it with the configured time zone). Returns how many messages were queued."""
+    planner queues them again for the new time. `notices` writes them (bot.outbox.notices, with
+    the configured time zone and SMS wording). Returns how many messages were queued."""
     slot = session.get(Slot, slot_id)
     if slot is None or kind not in SLOT_CHANGE_KEYS:
         raise ValueError(f"no slot {slot_id} or unknown change {kind!r}")
@@ -60,18 +52,16 @@ def notify_slot_changed(
         "phone": (place.phone if place else None) or DEFAULT_HELP.phone,
     }
     stamp = f"{slot.starts_at:%Y%m%dT%H%M}"
-    queued = enqueue_rows(
+    queued = enqueue_messages(
         session,
         (
-            reminder_row(
+            notices.to_person(
                 Person(*row[1:]),
                 key=SLOT_CHANGE_KEYS[kind],
                 params=params,
                 dedupe_key=f"slot-{kind}:booking:{row[0]}:{stamp}",
                 send_at=now,
                 not_after=slot.starts_at,
-                render=render,
-                two_way=two_way,
             )
             for row in rows
         ),
@@ -81,12 +71,14 @@ def notify_slot_changed(
     return queued
 
 
-def slot_change_audience(session: Session, *, slot_id: int, now: datetime) -> dict[str, int]:
+def slot_change_audience(
+    session: Session, *, slot_id: int, now: datetime, notices: NoticeWriter
+) -> dict[str, int]:
     """How many booked people a move or cancellation of the slot would tell, by channel: the
     same people and channel choice as `notify_slot_changed`."""
     told = {"sms": 0, "telegram": 0}
     for row in session.execute(_slot_bookings(slot_id, "moved", now)).all():
-        target = choose_address(Person(*row[1:]))
+        target = notices.channel_of(Person(*row[1:]))
         if target is not None:
             told[target[0]] = told.get(target[0], 0) + 1
     return told

@@ -18,6 +18,7 @@ from flows.types import (
 from storage.conversation_store import ConversationStore
 from storage.directory import DatabaseDirectory
 from storage.geo import PlaceResolver
+from storage.reminder_texts import NoticeWriter
 
 __all__ = ["TurnDirectory"]
 
@@ -25,17 +26,25 @@ __all__ = ["TurnDirectory"]
 class TurnDirectory:
     """Implements flows.types.Directory over a ConversationStore, at one instant."""
 
-    def __init__(self, store: ConversationStore, *, resolver: PlaceResolver, now: datetime) -> None:
+    def __init__(
+        self,
+        store: ConversationStore,
+        *,
+        resolver: PlaceResolver,
+        now: datetime,
+        notices: NoticeWriter,
+    ) -> None:
         self.store = store
         self.resolver = resolver
         self.now = now
+        self.notices = notices
         self._orm: DatabaseDirectory | None = None
 
     @property
     def orm(self) -> DatabaseDirectory:
         if self._orm is None:
             self._orm = DatabaseDirectory(
-                self.store.session(), resolver=self.resolver, now=self.now
+                self.store.session(), resolver=self.resolver, now=self.now, notices=self.notices
             )
         return self._orm
 

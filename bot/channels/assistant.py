@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 import flows
 from bot.channels.effects import EffectContext, EffectRefused, execute_effects
+from bot.outbox.notices import notice_composer
 from config import Settings
 from config.catalogs import available_languages
 from config.lexicon import load_lexicons
@@ -105,6 +106,7 @@ class Assistant:
         self.engine = engine
         self.settings = settings
         self.resolver = resolver or default_resolver()
+        self.notices = notice_composer(settings)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.limits = limits or InboundLimits()
         self.flow_settings = FlowSettings(
@@ -237,7 +239,7 @@ class Assistant:
             channel=channel,
             address=address,
             beneficiary=holder.view if holder else None,
-            directory=TurnDirectory(store, resolver=self.resolver, now=now),
+            directory=TurnDirectory(store, resolver=self.resolver, now=now, notices=self.notices),
             settings=self.flow_settings,
             notice=saved.notice,
         )

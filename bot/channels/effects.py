@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.outbox.notices import notice_composer
 from config import Settings
 from flows.types import (
     CancelBooking,
@@ -87,6 +88,7 @@ def _link(ctx: EffectContext, effect: LinkAddress) -> None:
             channel=ctx.channel,
             address=previous,
             now=ctx.now,
+            notices=notice_composer(ctx.settings),
         )
 
 

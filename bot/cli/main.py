@@ -145,6 +145,7 @@ def _import_rows(kind: ImportKind, file: Path, on_progress: RowProgress) -> Impo
     from collections.abc import Callable
     from functools import partial
 
+    from bot.outbox.notices import notice_composer
     from bot.runtime import open_database
     from storage import imports
     from storage.db import unit_of_work
@@ -153,7 +154,9 @@ def _import_rows(kind: ImportKind, file: Path, on_progress: RowProgress) -> Impo
     importers: dict[ImportKind, Callable[..., imports.ImportReport]] = {
         ImportKind.slots: imports.import_slots,
         ImportKind.beneficiaries: partial(
-            imports.import_beneficiaries, sms_regions=settings.sms_regions
+            imports.import_beneficiaries,
+            sms_regions=settings.sms_regions,
+            notices=notice_composer(settings),
         ),
     }
     engine = open_database(settings)

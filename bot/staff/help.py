@@ -14,9 +14,10 @@ from typing import Any, ClassVar
 from bot.staff.rows import detached
 from bot.staff.service import Command, Context, Handler
 from flows.gsm7 import sms_segments, to_gsm7
+from flows.outbound.channel import choose_address
 from storage.access import beneficiary_for_staff
 from storage.console_queries import answered_help_requests
-from storage.help_inbox import mark_answered, person_reply_address
+from storage.help_inbox import mark_answered, reachable_person
 from storage.models import HelpRequest
 from storage.outbox import enqueue
 from storage.staff import StaffRefused, open_help_requests
@@ -67,7 +68,8 @@ def _reply_address(context: Context, request: HelpRequest) -> tuple[str, str]:
             raise StaffRefused("forbidden", "only an admin may answer an unknown sender")
         return request.channel, request.address
     beneficiary_for_staff(context.session, context.staff, request.beneficiary_id)
-    target = person_reply_address(context.session, beneficiary_id=request.beneficiary_id)
+    person = reachable_person(context.session, beneficiary_id=request.beneficiary_id)
+    target = None if person is None else choose_address(person)
     if target is None:
         raise StaffRefused("conflict", "this person cannot be written to (opted out or no address)")
     return target

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
+from bot.outbox.notices import notice_composer
 from bot.staff.service import Command, Context, Handler
 from flows.types import Balance
 from storage import beneficiaries_admin
@@ -150,6 +151,7 @@ def register_beneficiary(context: Context, command: RegisterBeneficiary) -> Bene
         commune=(command.commune or "").strip() or None,
         now=context.now,
         sms_regions=context.settings.sms_regions,
+        notices=notice_composer(context.settings),
     )
     context.audit("beneficiary.register", _record(person.id), f"booklet {booklet_number}")
     return person
@@ -162,6 +164,7 @@ def change_phone(context: Context, command: ChangePhone) -> Beneficiary:
         beneficiary_id=command.beneficiary_id,
         phone=command.phone,
         now=context.now,
+        notices=notice_composer(context.settings),
         sms_regions=context.settings.sms_regions,
     )
     context.audit("beneficiary.change_phone", _record(command.beneficiary_id))

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 
+from bot.outbox.notices import notice_composer
 from bot.staff.service import Command, Context, Handler
 from storage import slots_admin as store
 from storage.console_queries import place_names, topic_keys
 from storage.models import Slot
-from storage.reminder_texts import catalog_renderer
 from storage.slot_notices import notify_slot_changed, slot_change_audience
 from storage.slots_admin import Attendee
 from storage.staff import StaffRefused, require_place
@@ -238,18 +238,18 @@ def create_slot(context: Context, command: CreateSlot) -> SlotView:
 
 def _tell(context: Context, slot_id: int, kind: str) -> int:
     return notify_slot_changed(
-        context.session,
-        slot_id,
-        kind,
-        context.now,
-        render=catalog_renderer(context.settings.tz),
-        two_way=context.settings.sms_two_way,
+        context.session, slot_id, kind, context.now, notices=notice_composer(context.settings)
     )
 
 
 def change_slot(context: Context, command: ChangeSlot) -> SlotChanged:
     slot = slot_of_mine(context, command.slot_id)
-    audience = slot_change_audience(context.session, slot_id=command.slot_id, now=context.now)
+    audience = slot_change_audience(
+        context.session,
+        slot_id=command.slot_id,
+        now=context.now,
+        notices=notice_composer(context.settings),
+    )
     moved = store.reschedule_slot(
         context.session,
         slot=slot,
@@ -268,7 +268,12 @@ def change_slot(context: Context, command: ChangeSlot) -> SlotChanged:
 
 def cancel_slot(context: Context, command: CancelSlot) -> SlotChanged:
     slot = slot_of_mine(context, command.slot_id)
-    audience = slot_change_audience(context.session, slot_id=command.slot_id, now=context.now)
+    audience = slot_change_audience(
+        context.session,
+        slot_id=command.slot_id,
+        now=context.now,
+        notices=notice_composer(context.settings),
+    )
     store.cancel_slot(context.session, slot=slot, now=context.now)
     told = _tell(context, command.slot_id, "cancelled")
     context.audit("slot.cancel", f"slot:{command.slot_id}", f"{told} people told")
@@ -281,7 +286,12 @@ def slot_change_impact(context: Context, command: SlotChangeImpact) -> SlotImpac
     return SlotImpact(
         SlotView.of(slot),
         store.slot_attendees(context.session, slot_id=command.slot_id),
-        slot_change_audience(context.session, slot_id=command.slot_id, now=context.now),
+        slot_change_audience(
+            context.session,
+            slot_id=command.slot_id,
+            now=context.now,
+            notices=notice_composer(context.settings),
+        ),
     )
 
 

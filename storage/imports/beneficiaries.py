@@ -34,6 +34,7 @@ from storage.models import Beneficiary, Booklet, Voucher, VoucherStatus
 from storage.opt_outs import honour_address_opt_outs
 from storage.phone_notices import tell_old_phone
 from storage.phones import DEFAULT_SMS_REGIONS, mask_phone
+from storage.reminder_texts import NoticeWriter
 
 __all__ = ["import_beneficiaries"]
 
@@ -46,6 +47,7 @@ def import_beneficiaries(
     now: datetime | None = None,
     resolver: PlaceResolver | None = None,
     sms_regions: Iterable[str] = DEFAULT_SMS_REGIONS,
+    notices: NoticeWriter | None = None,
 ) -> ImportReport:
     """Upsert beneficiaries, booklets and vouchers by `booklet_number` (SPEC section 5).
 
@@ -55,8 +57,9 @@ def import_beneficiaries(
     reserved, redeemed or expired vouchers, nor the language the person chose in a
     conversation. A row whose first name AND phone both differ from its booklet's holder is
     another person's row, an error. A changed phone is told on the old one
-    (storage.phone_notices). A voucher left out of the file is marked expired, never deleted:
-    bookings may point at it.
+    (storage.phone_notices), written by `notices`: the CLI import and registration pass one;
+    without it (the demo's fresh data set) the old phone is not told. A voucher left out of
+    the file is marked expired, never deleted: bookings may point at it.
     A phone we must not write to (storage.phones.sms_refusal against `sms_regions`) is a bad row.
     """
     try:
@@ -66,6 +69,7 @@ def import_beneficiaries(
     job = _BeneficiaryImport(
         session, rows, resolver or default_resolver(), now or datetime.now(UTC), sms_regions
     )
+    job.notices = notices
     report = run_rows(session, rows, job.handle, on_progress, after_batch=job.flush)
     honour_address_opt_outs(session, phones=phones(rows))  # STOP said before registration
     return report
@@ -85,6 +89,7 @@ class _BeneficiaryImport:
     ) -> None:
         self.session, self.resolver, self.now = session, resolver, now
         self.sms_regions = frozenset(sms_regions)
+        self.notices: NoticeWriter | None = None
         numbers = [row.get("booklet_number") for row in rows]
         self.booklets = {b.number: b for b in fetch_in(session, Booklet, Booklet.number, numbers)}
         holders = fetch_in(
@@ -142,7 +147,7 @@ class _BeneficiaryImport:
                 )
             self.by_phone.pop(holder.phone or "", None)
             self.by_phone[data.phone] = holder
-            if holder.id is not None:
+            if holder.id is not None and self.notices is not None:
                 tell_old_phone(
                     self.session,
                     beneficiary_id=holder.id,
@@ -150,6 +155,7 @@ class _BeneficiaryImport:
                     old_phone=holder.phone,
                     opted_out=holder.opted_out,
                     now=self.now,
+                    notices=self.notices,
                 )
         return apply_changes(holder, values)
 

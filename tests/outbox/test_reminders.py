@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
+from bot.outbox.notices import notice_composer
 from bot.outbox.quiet_hours import SendingCalendar, is_quiet
 from bot.outbox.reminder_planning import catalog_renderer
 from bot.outbox.scheduler import plan, tick
@@ -200,8 +201,8 @@ def test_cancelled_slot_notifies_and_drops_reminders(engine, settings) -> None:
     plan(engine, settings, now=now)
     with unit_of_work(engine) as session:
         session.get(Slot, slot_id).cancelled = True
-        render = catalog_renderer(settings.tz)
-        assert notify_slot_changed(session, slot_id, "cancelled", now, render=render) == 1
+        notices = notice_composer(settings)
+        assert notify_slot_changed(session, slot_id, "cancelled", now, notices=notices) == 1
         session.commit()
     with Session(engine) as session:
         rows = {r.dedupe_key.split(":")[0]: r for r in session.scalars(select(OutboundMessage))}

@@ -10,6 +10,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlmodel import Session
 
+from bot.outbox.notices import notice_composer
+from config import load_settings
 from storage.address_history import addresses_ever_held, holders_of
 from storage.beneficiaries_admin import change_phone
 from storage.conversations import record_inbound
@@ -30,7 +32,13 @@ def test_each_way_of_changing_an_address_keeps_the_old_one(engine) -> None:
         person = factories.beneficiary(session, phone=FIRST)
         other = factories.beneficiary(session, phone=THIRD)
         pid, oid = int(person.id), int(other.id)  # type: ignore[arg-type]
-        change_phone(session, beneficiary_id=pid, phone=SECOND, now=NOW)
+        change_phone(
+            session,
+            beneficiary_id=pid,
+            phone=SECOND,
+            now=NOW,
+            notices=notice_composer(load_settings()),
+        )
         link_address(session, beneficiary_id=pid, channel="telegram", address="tg:555", now=NOW)
         # the booklet code typed from another person's phone moves that phone to this one
         link_address(session, beneficiary_id=pid, channel="sms", address=THIRD, now=NOW)

@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.outbox.notices import notice_composer
+from config import load_settings
 from storage.abuse import (
     InboundLimits,
     count_inbound,
@@ -211,7 +213,9 @@ def test_lookups_answer_what_the_directory_answers(engine: Engine, hours: int) -
     person, booking = _booked(engine)
     now = NOW + timedelta(hours=hours)
     with unit_of_work(engine) as session:
-        directory = DatabaseDirectory(session, resolver=default_resolver(), now=now)
+        directory = DatabaseDirectory(
+            session, resolver=default_resolver(), now=now, notices=notice_composer(load_settings())
+        )
         balance, bookings = directory.balance(person), directory.bookings(person)
         notice = last_booking_notice(session, beneficiary_id=person, address=PHONE, now=now)
     with conversation_unit(engine) as store:

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.outbox.notices import notice_composer
+from config import load_settings
 from storage.db import unit_of_work
 from storage.imports import (
     ImportReport,
@@ -344,7 +346,7 @@ def test_beneficiaries_phone_changed_by_import_tells_the_old_phone(engine: Engin
     ]
     for _ in range(2):  # the second import changes nothing and tells nobody again
         with unit_of_work(engine) as session:
-            import_beneficiaries(session, rows, now=NOW)
+            import_beneficiaries(session, rows, now=NOW, notices=notice_composer(load_settings()))
             session.commit()
     notices = fetch(engine, OutboundMessage)
     assert [(m.address, m.channel) for m in notices] == [("+33612345678", "sms")]

@@ -7,6 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
+from bot.outbox.notices import notice_composer
+from config import load_settings
 from storage.booking import reserve_seat
 from storage.db import unit_of_work
 from storage.directory import DatabaseDirectory
@@ -87,7 +89,9 @@ def test_booklet_number_is_matched_whatever_its_spacing(engine) -> None:
     with unit_of_work(engine) as session:
         person = factories.beneficiary(session)
         session.commit()
-        directory = DatabaseDirectory(session, resolver=default_resolver(), now=NOW)
+        directory = DatabaseDirectory(
+            session, resolver=default_resolver(), now=NOW, notices=notice_composer(load_settings())
+        )
         booklet = session.scalar(select(Booklet.number).where(Booklet.beneficiary_id == person.id))
         assert directory.find_booklet(booklet.lower().replace("-", " "), "1234").id == person.id
         assert directory.find_booklet(booklet.replace("-", ""), " 1234 ").id == person.id
@@ -102,7 +106,9 @@ def test_balance_counts_available_and_reserved(engine) -> None:
         person = factories.beneficiary(session, vouchers=3)
         reserve_seat(session, beneficiary_id=person.id, slot_id=slot_id, now=NOW)
         session.commit()
-        directory = DatabaseDirectory(session, resolver=default_resolver(), now=NOW)
+        directory = DatabaseDirectory(
+            session, resolver=default_resolver(), now=NOW, notices=notice_composer(load_settings())
+        )
         balance = directory.balance(person.id)
         bookings = directory.bookings(person.id)
     assert (balance.available, balance.reserved, balance.value_cents) == (2, 1, 1000)
