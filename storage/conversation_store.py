@@ -28,7 +28,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
@@ -43,6 +43,7 @@ from storage.db import SQLITE_BUSY_TIMEOUT_MS, sqlite_write_lock
 from storage.directory import commune_name
 from storage.identity import telegram_chat_id
 from storage.notices import NOTICE_LIFETIME, booking_id_of_key
+from storage.types import read_utc, sqlite_time
 
 __all__ = [
     "Arrival",
@@ -58,19 +59,7 @@ class WouldWait(Exception):
     """Another writer holds SQLite's write lock: this caller asked not to wait for it."""
 
 
-# -- values in and out: SQLite keeps datetimes as SQLAlchemy writes them ------------------
-
-
-def _sqlite_time(moment: datetime) -> str:
-    """The text SQLAlchemy's SQLite DATETIME stores (storage.types.UTCDateTime): naive UTC,
-    always with microseconds, so that comparisons and keys match the ORM's rows exactly."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _read_time(value: Any) -> datetime:
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+# -- values in and out: SQLite keeps datetimes as SQLAlchemy writes them (storage.types) --
 
 
 def _read_date(value: Any) -> date | None:
@@ -134,7 +123,7 @@ class ConversationStore:
     # -- plumbing ---------------------------------------------------------------------
 
     def _time(self, moment: datetime) -> Any:
-        return _sqlite_time(moment) if self.sqlite else moment
+        return sqlite_time(moment) if self.sqlite else moment
 
     def _run(self, name: str, params: dict[str, Any]) -> Any:
         if self._session is not None:
@@ -326,7 +315,7 @@ class ConversationStore:
         if isinstance(saved, str):
             saved = json.loads(saved)
         booking_id = booking_id_of_key(key) if key is not None else None
-        notice = BookingNotice(booking_id, _read_time(sent_at)) if booking_id is not None else None
+        notice = BookingNotice(booking_id, read_utc(sent_at)) if booking_id is not None else None
         return Conversation(dict(saved) if saved is not None else None, bool(stopped), notice)
 
     def last_booking_notice(
@@ -342,7 +331,7 @@ class ConversationStore:
         if row is None or row[0] is None:
             return None
         booking_id = booking_id_of_key(row[0])
-        return BookingNotice(booking_id, _read_time(row[1])) if booking_id is not None else None
+        return BookingNotice(booking_id, read_utc(row[1])) if booking_id is not None else None
 
     # -- the flows' common lookups (storage.directory.DatabaseDirectory) --------------
 
@@ -375,8 +364,8 @@ class ConversationStore:
                     place_name=row[2],
                     address=row[3],
                     commune=row[4],
-                    starts_at=_read_time(row[5]),
-                    ends_at=_read_time(row[6]),
+                    starts_at=read_utc(row[5]),
+                    ends_at=read_utc(row[6]),
                     topic=row[7],
                     free_seats=max(row[8] - row[9], 0),
                     place_phone=row[10],
