@@ -9,7 +9,6 @@ each place giving at most as many as are still wanted. No loop over every slot: 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +18,7 @@ from sqlmodel import Session
 from flows.types import SlotView
 from storage.geo import haversine_km
 from storage.models import Place, Slot
+from storage.search_sql import POSTGRES_NEAR, POSTGRES_SLOTS, SQLITE_PLACES, SQLITE_SLOTS
 from storage.types import read_utc, sqlite_time
 
 __all__ = ["NEAREST_MAX_KM", "PlaceHit", "nearest_slots", "slot_view"]
@@ -56,64 +56,23 @@ def slot_view(slot: Slot, place: Place, distance_km: float | None = None) -> Slo
     )
 
 
-# Both statements run on the driver's cursor, their text fixed: sqlite3 keeps them prepared in
-# its statement cache, psycopg prepares them on the server after a few uses. `:name` is
-# sqlite3's parameter style, `%(name)s` psycopg's.
-_PLACES_SQL = (
-    "SELECT id, name, address, commune, phone, latitude, longitude FROM place "
-    "WHERE latitude BETWEEN {south} AND {north} AND longitude BETWEEN {west} AND {east}"
-)
-# Bookable slots of one place, soonest first (the (place_id, starts_at) index, no sort).
-_SQLITE_SLOTS = (
-    "SELECT id, topic, starts_at, ends_at, capacity, booked FROM slot "
-    "WHERE place_id = :place_id AND starts_at >= :earliest AND booked < capacity "
-    "AND cancelled = 0 AND (:topic IS NULL OR topic = :topic) "
-    "ORDER BY starts_at, id LIMIT :per_place"
-)
-# PostgreSQL: the same per place, for several places in one round trip (LATERAL), in the
-# order given.
-_POSTGRES_SLOTS = (
-    "SELECT candidate.place_id, s.id, s.topic, s.starts_at, s.ends_at, s.capacity, s.booked "
-    "FROM unnest(%(place_ids)s::integer[]) WITH ORDINALITY AS candidate(place_id, n) "
-    "CROSS JOIN LATERAL (SELECT id, topic, starts_at, ends_at, capacity, booked FROM slot "
-    "WHERE slot.place_id = candidate.place_id AND starts_at >= %(earliest)s "
-    "AND booked < capacity AND NOT cancelled "
-    "AND (%(topic)s::text IS NULL OR topic = %(topic)s::text) "
-    "ORDER BY starts_at, id LIMIT %(per_place)s) AS s "
-    "ORDER BY candidate.n, s.starts_at, s.id"
-)
-_SQL = {
-    "sqlite": _PLACES_SQL.format(south=":south", north=":north", west=":west", east=":east"),
-    "postgresql": _PLACES_SQL.format(
-        south="%(south)s", north="%(north)s", west="%(west)s", east="%(east)s"
-    ),
-}
-# PostgreSQL asks for the slots of this many places at a time, more at each round trip.
-_POSTGRES_CHUNKS = (4, 16, 64)
+# PostgreSQL asks for the slots of this many places in the first round trip (with the
+# places), then of this many more at each further one.
+_POSTGRES_PREFETCH = 4
+_POSTGRES_CHUNKS = (8, 32, 128)
 
 SlotRow = tuple[int, str, datetime, datetime, int, int]  # id, topic, starts, ends, capacity, booked
 
 
-def _places_within(
-    cursor: Any, sql: str, lat: float, lon: float, radius_km: float
-) -> list[PlaceHit]:
-    """Places within `radius_km`, nearest first (equal distances: lower id first)."""
-    dlat = radius_km / _KM_PER_DEGREE_LAT
-    dlon = radius_km / (_KM_PER_DEGREE_LAT * max(math.cos(math.radians(lat)), 0.01))
-    cursor.execute(
-        sql, {"south": lat - dlat, "north": lat + dlat, "west": lon - dlon, "east": lon + dlon}
-    )
-    hits = []
-    for place_id, name, address, commune, phone, p_lat, p_lon in cursor.fetchall():
-        distance = haversine_km(lat, lon, p_lat, p_lon)
-        if distance <= radius_km:
-            hits.append(PlaceHit(place_id, name, address, commune, phone, distance))
-    hits.sort(key=lambda h: (h.distance_km, h.id))
-    return hits
+def _slot_row(row: Any) -> SlotRow:
+    slot_id, topic, starts, ends, capacity, booked = row
+    return slot_id, topic, read_utc(starts), read_utc(ends), capacity, booked
 
 
-class _SlotSource:
-    """The bookable slots of places, asked for in distance order, at most `per_place` each."""
+class _Search:
+    """The search's two questions, on the driver's cursor of the session's connection: the
+    places within a radius (nearest first), the bookable slots of some places (at most
+    `per_place` each, soonest first)."""
 
     def __init__(self, session: Session, topic: str | None, earliest: datetime) -> None:
         if session.autoflush:
@@ -123,31 +82,56 @@ class _SlotSource:
         assert driver is not None
         self.sqlite = connection.dialect.name == "sqlite"
         self.cursor = driver.cursor()
-        self.places_sql = _SQL["sqlite" if self.sqlite else "postgresql"]
         self.params: dict[str, Any] = {
             "topic": topic,
             "earliest": sqlite_time(earliest) if self.sqlite else earliest,
         }
 
-    def slots(self, places: list[PlaceHit], per_place: int) -> Iterator[tuple[PlaceHit, SlotRow]]:
+    def places(
+        self, lat: float, lon: float, radius_km: float, *, prefetch: int, per_place: int
+    ) -> tuple[list[PlaceHit], dict[int, list[SlotRow]]]:
+        """Places within `radius_km`, nearest first (equal distances: lower id first), and,
+        on PostgreSQL, the slots of the `prefetch` nearest (a guess of them), by place."""
+        dlat = radius_km / _KM_PER_DEGREE_LAT
+        lon_scale = max(math.cos(math.radians(lat)), 0.01)
+        dlon = radius_km / (_KM_PER_DEGREE_LAT * lon_scale)
+        box = {"south": lat - dlat, "north": lat + dlat, "west": lon - dlon, "east": lon + dlon}
+        fetched: dict[int, list[SlotRow]] = {}
+        if self.sqlite:
+            self.cursor.execute(SQLITE_PLACES, box)
+            rows = [(*row, False, None) for row in self.cursor.fetchall()]
+        else:
+            near = {"lat": lat, "lon": lon, "lon_scale": lon_scale, "prefetch": prefetch}
+            self.cursor.execute(
+                POSTGRES_NEAR, {**self.params, **box, **near, "per_place": per_place}
+            )
+            rows = [(*row[:8], row[8:]) for row in self.cursor.fetchall()]
+        hits: dict[int, PlaceHit] = {}
+        for place_id, name, address, commune, phone, p_lat, p_lon, asked, slot in rows:
+            if asked:
+                bucket = fetched.setdefault(place_id, [])
+                if slot[0] is not None:
+                    bucket.append(_slot_row(slot))
+            if place_id not in hits:
+                distance = haversine_km(lat, lon, p_lat, p_lon)
+                if distance <= radius_km:
+                    hits[place_id] = PlaceHit(place_id, name, address, commune, phone, distance)
+        return sorted(hits.values(), key=lambda h: (h.distance_km, h.id)), fetched
+
+    def slots(self, places: list[PlaceHit], per_place: int) -> dict[int, list[SlotRow]]:
+        fetched: dict[int, list[SlotRow]] = {hit.id: [] for hit in places}
         if self.sqlite:
             for hit in places:
-                self.cursor.execute(
-                    _SQLITE_SLOTS, {**self.params, "place_id": hit.id, "per_place": per_place}
-                )
-                for slot_id, topic, starts, ends, capacity, booked in self.cursor.fetchall():
-                    yield hit, (slot_id, topic, read_utc(starts), read_utc(ends), capacity, booked)
-            return
-        by_id = {hit.id: hit for hit in places}
-        self.cursor.execute(
-            _POSTGRES_SLOTS,
-            {**self.params, "place_ids": [hit.id for hit in places], "per_place": per_place},
-        )
-        for place_id, slot_id, topic, starts, ends, capacity, booked in self.cursor.fetchall():
-            yield (
-                by_id[place_id],
-                (slot_id, topic, read_utc(starts), read_utc(ends), capacity, booked),
-            )
+                params = {**self.params, "place_id": hit.id, "per_place": per_place}
+                self.cursor.execute(SQLITE_SLOTS, params)
+                fetched[hit.id] = [_slot_row(row) for row in self.cursor.fetchall()]
+            return fetched
+        place_ids = [hit.id for hit in places]
+        params = {**self.params, "place_ids": place_ids, "per_place": per_place}
+        self.cursor.execute(POSTGRES_SLOTS, params)
+        for row in self.cursor.fetchall():
+            fetched[row[0]].append(_slot_row(row[1:]))
+        return fetched
 
 
 def nearest_slots(
@@ -167,30 +151,45 @@ def nearest_slots(
     as are still wanted (a per-place limit in SQL); when they are not enough, the radius
     widens and only the places beyond the previous one are asked."""
     wanted = offset + limit
-    source = _SlotSource(session, topic, now + BOOKING_NOTICE)
+    search = _Search(session, topic, now + BOOKING_NOTICE)
     try:
         found: list[SlotView] = []
         radius, done_km = _FIRST_RADIUS_KM, -1.0
         while True:
             radius = min(radius, max_km)
-            hits = _places_within(source.cursor, source.places_sql, latitude, longitude, radius)
-            _collect(source, [h for h in hits if h.distance_km > done_km], found, wanted)
+            prefetch = _POSTGRES_PREFETCH if done_km < 0 else 0
+            hits, fetched = search.places(
+                latitude, longitude, radius, prefetch=prefetch, per_place=wanted
+            )
+            beyond = [hit for hit in hits if hit.distance_km > done_km]
+            _collect(search, beyond, fetched, found, wanted)
             if len(found) >= wanted or radius >= max_km:
                 return found[offset:wanted]
             radius, done_km = radius * 2.5, radius
     finally:
-        source.cursor.close()
+        search.cursor.close()
 
 
-def _collect(source: _SlotSource, hits: list[PlaceHit], found: list[SlotView], wanted: int) -> None:
-    """Append the slots of `hits`, in order, until `wanted` are found."""
-    chunks = (1,) if source.sqlite else _POSTGRES_CHUNKS
-    start, step = 0, 0
-    while start < len(hits) and len(found) < wanted:
-        size = chunks[min(step, len(chunks) - 1)]
-        for hit, row in source.slots(hits[start : start + size], wanted - len(found)):
-            found.append(_view(hit, row))
-        start, step = start + size, step + 1
+def _collect(
+    search: _Search,
+    hits: list[PlaceHit],
+    fetched: dict[int, list[SlotRow]],
+    found: list[SlotView],
+    wanted: int,
+) -> None:
+    """Append the slots of `hits`, in order, until `wanted` are found; the slots of places
+    not in `fetched` are asked for a chunk of places at a time (one place on SQLite, where a
+    query costs no round trip), at most as many per place as are still wanted."""
+    chunks = iter((1,) if search.sqlite else _POSTGRES_CHUNKS)
+    size = next(chunks)
+    for n, hit in enumerate(hits):
+        if len(found) >= wanted:
+            return
+        if hit.id not in fetched:
+            asked = [h for h in hits[n : n + size] if h.id not in fetched]
+            fetched.update(search.slots(asked, wanted - len(found)))
+            size = next(chunks, size)
+        found.extend(_view(hit, row) for row in fetched[hit.id][: wanted - len(found)])
 
 
 def _view(hit: PlaceHit, row: SlotRow) -> SlotView:
