@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +36,7 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=64)  # a conversation turn passes the same few instants many times
 def sqlite_time(moment: datetime) -> str:
     """The text SQLAlchemy's SQLite DATETIME stores (UTCDateTime below): naive UTC, always
     with microseconds, so that SQL on the driver's cursor compares and keys as the ORM does."""
