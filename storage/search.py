@@ -154,18 +154,21 @@ def nearest_slots(
     search = _Search(session, topic, now + BOOKING_NOTICE)
     try:
         found: list[SlotView] = []
-        radius, done_km = _FIRST_RADIUS_KM, -1.0
+        radius, done_km, done_places = _FIRST_RADIUS_KM, -1.0, 0
         while True:
             radius = min(radius, max_km)
-            prefetch = _POSTGRES_PREFETCH if done_km < 0 else 0
             hits, fetched = search.places(
-                latitude, longitude, radius, prefetch=prefetch, per_place=wanted
+                latitude,
+                longitude,
+                radius,
+                prefetch=done_places + _POSTGRES_PREFETCH,  # the nearest beyond those done
+                per_place=wanted - len(found),
             )
             beyond = [hit for hit in hits if hit.distance_km > done_km]
             _collect(search, beyond, fetched, found, wanted)
             if len(found) >= wanted or radius >= max_km:
                 return found[offset:wanted]
-            radius, done_km = radius * 2.5, radius
+            radius, done_km, done_places = radius * 2.5, radius, len(hits)
     finally:
         search.cursor.close()
 
