@@ -25,12 +25,14 @@ storage.opt_outs, storage.notices, storage.directory); the contract tests
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -39,7 +41,7 @@ from flows.types import Balance, BeneficiaryView, BookingNotice, BookingView, Sl
 from storage.abuse import InboundLimits, Verdict, address_key, judge_inbound, window_start
 from storage.conversation_sql import POSTGRES, SQLITE
 from storage.conversations import InboundRecord
-from storage.db import SQLITE_BUSY_TIMEOUT_MS, sqlite_write_lock
+from storage.db import sqlite_write_lock
 from storage.directory import commune_name
 from storage.identity import telegram_chat_id
 from storage.notices import NOTICE_LIFETIME, booking_id_of_key
@@ -375,21 +377,45 @@ class ConversationStore:
         ]
 
 
-def _begin(connection: Connection, *, sqlite: bool, wait: bool) -> None:
-    """BEGIN (IMMEDIATE on SQLite, storage.db); without `wait`, a write lock held by another
-    process makes it fail at once (WouldWait) instead of waiting on the busy timeout."""
-    if not sqlite or wait:
-        connection.begin()
-        return
+# SQLite: the event loop's turns run on one connection of their own per engine, kept open
+# between turns (no pool checkout and check-in, no busy-timeout toggling a turn), closed with
+# the engine. It is only used under the process's write lock, so by one thread at a time.
+_LOOP_CONNECTIONS: dict[Engine, Connection] = {}
+_LOOP_CONNECTIONS_LOCK = threading.Lock()
+
+
+def _loop_connection(engine: Engine) -> Connection:
+    """The loop's connection: its busy timeout is 0 for good, so a write lock held by another
+    process makes BEGIN IMMEDIATE fail at once (WouldWait) instead of blocking the loop."""
+    connection = _LOOP_CONNECTIONS.get(engine)
+    if connection is not None and not connection.closed and not connection.invalidated:
+        return connection
+    connection = engine.connect()
     driver = connection.connection.driver_connection
     assert driver is not None
     driver.execute("PRAGMA busy_timeout=0")
+    with _LOOP_CONNECTIONS_LOCK:
+        if engine not in _LOOP_CONNECTIONS:
+            event.listen(engine, "engine_disposed", _close_loop_connection)
+        _LOOP_CONNECTIONS[engine] = connection
+    return connection
+
+
+def _close_loop_connection(engine: Engine) -> None:
+    with _LOOP_CONNECTIONS_LOCK:
+        connection = _LOOP_CONNECTIONS.pop(engine, None)
+    if connection is not None:  # closed for good: never back in a pool with no busy timeout
+        connection.invalidate()
+        connection.close()
+
+
+@contextmanager
+def _turn(connection: Connection) -> Iterator[ConversationStore]:
+    store = ConversationStore(connection)
     try:
-        connection.begin()
-    except OperationalError as error:
-        raise WouldWait from error
+        yield store
     finally:
-        driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        store.close()
 
 
 @contextmanager
@@ -404,13 +430,23 @@ def conversation_unit(engine: Engine, *, wait: bool = True) -> Iterator[Conversa
     if lock is not None and not lock.acquire(blocking=wait):
         raise WouldWait
     try:
-        with engine.connect() as connection:
-            _begin(connection, sqlite=lock is not None, wait=wait)
-            store = ConversationStore(connection)
-            try:
+        if lock is None or wait:
+            with engine.connect() as connection:
+                connection.begin()  # BEGIN IMMEDIATE on SQLite (storage.db)
+                with _turn(connection) as store:
+                    yield store
+            return
+        connection = _loop_connection(engine)
+        try:
+            connection.begin()
+        except OperationalError as error:  # another process holds the write lock
+            raise WouldWait from error
+        try:
+            with _turn(connection) as store:
                 yield store
-            finally:
-                store.close()
+        finally:
+            if connection.in_transaction():
+                connection.rollback()
     finally:
         if lock is not None:
             lock.release()
