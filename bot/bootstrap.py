@@ -13,13 +13,35 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.staff import privacy
+from bot.staff import (
+    bookings,
+    broadcasts,
+    help,
+    jobs,
+    members,
+    people,
+    places,
+    privacy,
+    slots,
+    stats,
+)
 from bot.staff.service import Handler, StaffService, utc_now
 from config import Settings
 
 __all__ = ["build_staff_service", "staff_handlers"]
 
-_FAMILIES: tuple[dict[type[Any], Handler], ...] = (privacy.HANDLERS,)
+_FAMILIES: tuple[dict[type[Any], Handler], ...] = (
+    privacy.HANDLERS,
+    slots.HANDLERS,
+    bookings.HANDLERS,
+    broadcasts.HANDLERS,
+    help.HANDLERS,
+    stats.HANDLERS,
+    places.HANDLERS,
+    people.HANDLERS,
+    members.HANDLERS,
+    jobs.HANDLERS,
+)
 
 
 def staff_handlers() -> dict[type[Any], Handler]:

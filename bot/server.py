@@ -14,10 +14,10 @@ import anyio
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from bot.assistant import Assistant
 from bot.body_limit import BodySizeLimit
 from bot.bootstrap import build_staff_service
-from bot.presenter import Presenter
+from bot.channels.assistant import Assistant
+from bot.channels.presenter import Presenter
 from bot.runtime import configure_logging, open_database
 from bot.staff import StaffService
 from config import Settings, load_settings
@@ -44,7 +44,7 @@ class Services:
     assistant: Assistant
     presenter: Presenter
     telegram: Any = None  # telegram.ext.Application when a token is configured
-    telegram_inbox: Any = None  # bot.telegram_inbox.TelegramInbox, likewise
+    telegram_inbox: Any = None  # bot.channels.telegram_inbox.TelegramInbox, likewise
     extras: dict[str, Any] = field(default_factory=dict)
     _limiter: Any = None
     staff: StaffService = field(init=False)
@@ -54,7 +54,7 @@ class Services:
 
     @property
     def conversations_on_loop(self) -> bool:
-        """SQLite conversations run on the event loop (bot.routes_twilio)."""
+        """SQLite conversations run on the event loop (bot.channels.sms_routes)."""
         return is_sqlite(self.engine)
 
     @property
@@ -71,13 +71,13 @@ def create_app(
     settings: Settings, *, engine: Engine | None = None, run_scheduler: bool = True
 ) -> FastAPI:
     """Build the app; the lifespan starts and stops Telegram and the scheduler."""
+    from bot.api.health import router as health_router
+    from bot.api.privacy import router as privacy_router
+    from bot.api.routes import router as staff_router
+    from bot.channels.sms_routes import router as twilio_router
+    from bot.channels.telegram_routes import router as telegram_router
+    from bot.channels.voice_routes import router as voice_router
     from bot.console import mount_console
-    from bot.routes_health import router as health_router
-    from bot.routes_privacy import router as privacy_router
-    from bot.routes_staff import router as staff_router
-    from bot.routes_telegram import router as telegram_router
-    from bot.routes_twilio import router as twilio_router
-    from bot.routes_voice import router as voice_router
 
     engine = engine or open_database(settings)
     assistant = Assistant(engine, settings)
@@ -110,10 +110,10 @@ def create_app(
 @contextlib.asynccontextmanager
 async def _telegram_running(services: Services) -> AsyncIterator[None]:
     """The Application, the worker answering stored updates, and the poller or the webhook."""
-    from bot.telegram_bot import build_telegram_application, webhook_mode
-    from bot.telegram_inbox import TelegramInbox
-    from bot.telegram_polling import TelegramPoller
-    from bot.telegram_worker import TelegramWorker
+    from bot.channels.telegram_bot import build_telegram_application, webhook_mode
+    from bot.channels.telegram_inbox import TelegramInbox
+    from bot.channels.telegram_polling import TelegramPoller
+    from bot.channels.telegram_worker import TelegramWorker
 
     settings = services.settings
     application = build_telegram_application(settings, services.assistant, services.presenter)
@@ -145,8 +145,8 @@ async def _telegram_running(services: Services) -> AsyncIterator[None]:
 
 @contextlib.asynccontextmanager
 async def _scheduler_running(services: Services) -> AsyncIterator[None]:
-    from bot.channels import build_providers
-    from bot.scheduler import build_scheduler
+    from bot.outbox.channel_providers import build_providers
+    from bot.outbox.scheduler import build_scheduler
 
     providers = build_providers(services.settings, telegram=services.telegram)
     scheduler = build_scheduler(services.settings, services.engine, providers)
@@ -182,7 +182,7 @@ def workers_refusal(settings: Settings, workers: int) -> str | None:
             "--workers > 1 needs PostgreSQL: SQLite has one writer, so more processes only "
             "queue on its lock (set PASSNUM_DATABASE_URL to a postgresql+psycopg:// URL)"
         )
-    from bot.telegram_bot import webhook_mode
+    from bot.channels.telegram_bot import webhook_mode
 
     if settings.telegram_token and not webhook_mode(settings):
         return (

@@ -49,6 +49,13 @@ __all__ = [
     "Step",
     "Text",
     "TopicView",
+    # outbound messages (flows.outbound)
+    "ExpiringVouchers",
+    "MessageToQueue",
+    "MissedBooking",
+    "Recipient",
+    "SlotAudience",
+    "SlotText",
 ]
 
 
@@ -363,3 +370,93 @@ class Step:
     state: dict[str, Any]
     replies: list[Reply]
     effects: list[Effect] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- outbound (flows.outbound)
+# What storage reads for the outbound rules, and what the rules give back to be queued.
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a reminder or notice goes to. `{"id": 3, "first_name": "Aïcha", "language": "fr",
+    "phone": "+33612345678", "telegram_chat_id": null, "preferred_channel": null,
+    "last_channel": "sms", "telegram_unreachable": false}`"""
+
+    id: int
+    first_name: str
+    language: str
+    phone: str | None
+    telegram_chat_id: int | None
+    preferred_channel: str | None
+    last_channel: str | None
+    telegram_unreachable: bool
+
+
+@dataclass(frozen=True)
+class MessageToQueue:
+    """One outbox row to write. `{"channel": "sms", "address": "+33612345678", "body": "Rappel
+    : …", "segments": 1, "beneficiary_id": 3, "dedupe_key": "noshow:booking:12", "send_after":
+    "2026-12-01T10:00:00+01:00", "not_after": "2026-12-03T10:00:00+01:00"}`"""
+
+    channel: str
+    address: str
+    body: str
+    segments: int
+    beneficiary_id: int | None
+    dedupe_key: str
+    send_after: datetime | None = None
+    not_after: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SlotAudience:
+    """A slot with bookings still to remind, once per channel and language they need.
+    `{"slot_id": 4, "starts_at": "…", "place": "Maison 1", "address": "1 rue Haute",
+    "commune": "Grenoble", "phone": "0476000001", "channel": "sms", "language": "fr"}`"""
+
+    slot_id: int
+    starts_at: datetime
+    place: str
+    address: str
+    commune: str
+    phone: str | None
+    channel: str
+    language: str
+
+
+@dataclass(frozen=True)
+class SlotText:
+    """What the bookings of one (slot, channel, language) get: the text and the times; bookings
+    made after `booked_by` get nothing. `{"slot_id": 4, "channel": "sms", "language": "fr",
+    "body": "Rappel : …", "segments": 1, "booked_by": "…", "send_at": "…", "not_after": "…"}`"""
+
+    slot_id: int
+    channel: str
+    language: str
+    body: str
+    segments: int
+    booked_by: datetime
+    send_at: datetime
+    not_after: datetime
+
+
+@dataclass(frozen=True)
+class ExpiringVouchers:
+    """Available vouchers of one booklet expiring on one day. `{"booklet": "PN-0001",
+    "expires_on": "2027-03-31", "available": 2, "recipient": {…}}`"""
+
+    booklet: str
+    expires_on: date
+    available: int
+    recipient: Recipient
+
+
+@dataclass(frozen=True)
+class MissedBooking:
+    """A recent no-show of someone with a voucher left. `{"booking_id": 12, "starts_at": "…",
+    "place_phone": "0476000001", "recipient": {…}}`"""
+
+    booking_id: int
+    starts_at: datetime
+    place_phone: str | None
+    recipient: Recipient

@@ -1,10 +1,10 @@
 """Staff work on beneficiaries: register one, change a phone, issue a Telegram deep link,
 see their file (bookings, messages), answer their help requests.
 
-Who may act on whom is `storage.access` (admins: everyone; advisors: the people booked at their
-places and those they registered). Registration never merges into an existing person: a phone
+Who may act on whom is `storage.access`, checked by the staff handlers (`bot.staff.people`),
+which also write the audit entries. Registration never merges into an existing person: a phone
 or booklet number already known is a conflict. A phone change tells the old phone. Deep links
-are single-use and expire after `LINK_VALID`. Every action is audited.
+are single-use and expire after `LINK_VALID`.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ __all__ = [
     "answer_help_request",
     "beneficiary_file",
     "change_phone",
-    "issue_link",
+    "issue_link_token",
     "register_beneficiary",
 ]
 
@@ -65,28 +65,10 @@ class BeneficiaryFile:
     messages: list[dict[str, Any]]
 
 
-def _audit(
-    session: Session,
-    staff: StaffIdentity,
-    action: str,
-    person_id: int | None,
-    now: datetime,
-    detail: str | None = None,
-) -> None:
-    audit(
-        session,
-        actor=actor_of(staff),
-        action=action,
-        record=f"beneficiary:{person_id}",
-        detail=detail,
-        now=now,
-    )
-
-
 def register_beneficiary(
     session: Session,
     *,
-    staff: StaffIdentity,
+    registered_by: int | None,
     first_name: str,
     phone: str,
     booklet_number: str,
@@ -98,8 +80,9 @@ def register_beneficiary(
     commune: str | None = None,
     sms_regions: Iterable[str] = DEFAULT_SMS_REGIONS,
 ) -> Beneficiary:
-    """One new person with a new booklet and its vouchers, validated like a CSV import row.
-    A phone or booklet number that already exists is a conflict, never a merge."""
+    """One new person with a new booklet and its vouchers, validated like a CSV import row,
+    registered by the staff member `registered_by` (None: an admin without an account). A phone
+    or booklet number that already exists is a conflict, never a merge."""
     _refuse_known(session, phone=phone, booklet_number=booklet_number)
     row = {
         "booklet_number": booklet_number,
@@ -126,9 +109,8 @@ def register_beneficiary(
         .where(Booklet.number == booklet_number.strip())
     )
     assert person is not None
-    person.registered_by = staff.id
+    person.registered_by = registered_by
     session.flush()
-    _audit(session, staff, "beneficiary.register", person.id, now, f"booklet {booklet_number}")
     return person
 
 
@@ -148,7 +130,6 @@ def _refuse_known(session: Session, *, phone: str, booklet_number: str) -> None:
 def change_phone(
     session: Session,
     *,
-    staff: StaffIdentity,
     beneficiary_id: int,
     phone: str,
     now: datetime,
@@ -156,7 +137,9 @@ def change_phone(
 ) -> Beneficiary:
     """A new phone number (any French or E.164 form), unique among beneficiaries; the old
     number is told by SMS (storage.phone_notices)."""
-    person = beneficiary_for_staff(session, staff, beneficiary_id)
+    person = session.get(Beneficiary, beneficiary_id)
+    if person is None:
+        raise StaffRefused("not_found", f"no beneficiary {beneficiary_id}")
     try:
         number = sendable_phone(phone, sms_regions)
     except InvalidPhone as problem:
@@ -179,29 +162,23 @@ def change_phone(
             opted_out=person.opted_out,
             now=now,
         )
-    _audit(session, staff, "beneficiary.change_phone", beneficiary_id, now)
     return person
 
 
-def issue_link(
-    session: Session, *, staff: StaffIdentity, beneficiary_id: int, now: datetime, bot_username: str
-) -> str:
-    """A Telegram deep link that links the chat that opens it to this person: one use, for
-    `LINK_VALID`; issuing a new one revokes the previous one. Only its hash is kept."""
-    person = beneficiary_for_staff(session, staff, beneficiary_id)
+def issue_link_token(session: Session, *, person: Beneficiary, now: datetime) -> str:
+    """The `/start` token of a Telegram deep link that links the chat opening it to this
+    person: one use, for `LINK_VALID`; issuing a new one revokes the previous one. Only its
+    hash is kept."""
     token = secrets.token_hex(16)  # hex: never mistaken for `staff-…`
     person.telegram_link_token = link_token_hash(token)
     person.telegram_link_expires_at = now + LINK_VALID
     session.flush()
-    _audit(session, staff, "beneficiary.telegram_link", beneficiary_id, now)
-    return f"https://t.me/{bot_username}?start={token}"
+    return token
 
 
-def beneficiary_file(
-    session: Session, *, staff: StaffIdentity, beneficiary_id: int, now: datetime
-) -> BeneficiaryFile:
+def beneficiary_file(session: Session, *, person: Beneficiary) -> BeneficiaryFile:
     """Their record, booklets, bookings and the last 50 messages sent to them."""
-    person = beneficiary_for_staff(session, staff, beneficiary_id)
+    beneficiary_id = person.id or 0
     booklets = list(
         session.scalars(select(Booklet.number).where(Booklet.beneficiary_id == beneficiary_id))
     )
@@ -226,7 +203,6 @@ def beneficiary_file(
         .order_by(OutboundMessage.id.desc())
         .limit(50)
     ).all()
-    _audit(session, staff, "beneficiary.view", beneficiary_id, now)
     return BeneficiaryFile(
         person,
         booklets,

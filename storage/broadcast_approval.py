@@ -25,7 +25,7 @@ from sqlmodel import Session
 from storage.broadcast_segments import parse_segment, recipients
 from storage.models import Broadcast, Staff
 from storage.models import OutboundMessage as Msg
-from storage.staff import StaffIdentity, StaffRefused
+from storage.staff import StaffRefused
 
 __all__ = [
     "FRESH_ACCOUNT",
@@ -65,14 +65,15 @@ def _chain(session: Session, staff_id: int | None, now: datetime) -> set[str]:
 
 
 def check_approver(
-    session: Session, *, approver: StaffIdentity, draft: Broadcast, now: datetime
+    session: Session, *, approver_id: int | None, draft: Broadcast, now: datetime
 ) -> None:
-    """StaffRefused unless `approver` is independent of the broadcast's author."""
-    if _key(approver.id) == _key(draft.created_by):
+    """StaffRefused unless the approver (a staff id, None for the operator) is independent of
+    the broadcast's author."""
+    if _key(approver_id) == _key(draft.created_by):
         raise StaffRefused(
             "forbidden", "a broadcast must be approved by someone else than its author"
         )
-    if _chain(session, approver.id, now) & _chain(session, draft.created_by, now):
+    if _chain(session, approver_id, now) & _chain(session, draft.created_by, now):
         raise StaffRefused(
             "forbidden",
             "the approver and the author of this broadcast are linked by an account created "

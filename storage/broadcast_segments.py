@@ -3,8 +3,9 @@
 Segments (SPEC section 5): `all`, `unused`, `slot:ID`, `place:ID` (booked on an upcoming slot
 there), `commune:NAME-OR-INSEE`, `topic:KEY` (booked or attended a session of the topic).
 Opted-out and erased people are never in a segment, nor is anyone whose chosen address said
-STOP (`AddressOptOut`, kept even for numbers unknown when they said it). Advisors may only use
-`slot:`/`place:` segments of their own places. Recipients are one query (100,000 in seconds).
+STOP (`AddressOptOut`, kept even for numbers unknown when they said it). Who may use which
+segment is the staff handlers' rule (`bot.staff.broadcasts`: advisors only `slot:`/`place:` of
+their own places). Recipients are one query (100,000 in seconds).
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ from storage.models import (
     VoucherStatus,
 )
 from storage.reminder_texts import chosen_address_sql, chosen_channel_sql
-from storage.staff import StaffIdentity, StaffRefused, require_place
+from storage.staff import StaffRefused
 
-__all__ = ["Segment", "check_segment", "parse_segment", "recipients", "segment_place"]
+__all__ = ["Segment", "parse_segment", "recipients", "segment_place"]
 
 KINDS = ("all", "unused", "slot", "place", "commune", "topic")
 
@@ -72,18 +73,6 @@ def segment_place(session: Session, segment: Segment) -> int | None:
             raise StaffRefused("not_found", f"no slot {segment.value}")
         return slot.place_id
     return None
-
-
-def check_segment(session: Session, staff: StaffIdentity, segment: Segment) -> None:
-    """Advisors broadcast only to their places' slots and places."""
-    place_id = segment_place(session, segment)
-    if not staff.is_admin and place_id is None:
-        raise StaffRefused(
-            "forbidden",
-            f"advisors may only broadcast to slot:/place: segments of their places, not {segment}",
-        )
-    if place_id is not None:
-        require_place(staff, place_id, f"segment {segment}")
 
 
 def _member_condition(session: Session, segment: Segment, now: datetime) -> Any:

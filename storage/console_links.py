@@ -1,7 +1,7 @@
 """One-time console sign-in links sent to a staff member's Telegram chat.
 
 Why: an advisor at a desk PC may not have their staff token at hand, but has the Telegram chat
-they linked (`Staff.telegram_chat_id`, see bot/telegram_staff.py). The link holds a random
+they linked (`Staff.telegram_chat_id`, see bot/channels/telegram_staff.py). The link holds a random
 secret; only its SHA-256 is stored. It opens one session, once, within `LINK_LIFETIME`, and
 only while the member is not revoked and their token is the one the link was issued under (a
 new or expired token, or a revocation, ends it like the sessions). The message goes through the

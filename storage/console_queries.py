@@ -1,5 +1,5 @@
 """Read-only queries the staff console needs beside the staff actions: find people, the help
-inbox's answered messages, the audit log, a slot change's audience, places and topics.
+inbox's answered messages, the audit log, places and topics.
 
 Who may see a person is decided by the one rule of `storage.access` (the same check the
 staff actions make), never here.
@@ -8,8 +8,8 @@ staff actions make), never here.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
@@ -20,24 +20,19 @@ from storage.models import (
     Beneficiary,
     Booklet,
     HelpRequest,
-    OutboundMessage,
-    OutboundStatus,
     Place,
     Topic,
 )
 from storage.phones import InvalidPhone, normalize_phone
-from storage.reminder_texts import Person, choose_address
-from storage.slot_notices import _slot_bookings
 from storage.staff import StaffIdentity
 
 __all__ = [
     "PersonHit",
     "answered_help_requests",
     "audit_entries",
-    "broadcast_opted_out",
     "find_people",
     "place_names",
-    "slot_audience",
+    "places_by_commune",
     "topic_keys",
 ]
 
@@ -107,17 +102,6 @@ def audit_entries(
     return list(session.scalars(query))
 
 
-def slot_audience(session: Session, *, slot_id: int, now: datetime) -> dict[str, int]:
-    """How many booked people a move or cancellation of the slot would tell, by channel: the
-    same people and channel choice as `notify_slot_changed`."""
-    told = {"sms": 0, "telegram": 0}
-    for row in session.execute(_slot_bookings(slot_id, "moved", now)).all():
-        target = choose_address(Person(*row[1:]))
-        if target is not None:
-            told[target[0]] = told.get(target[0], 0) + 1
-    return told
-
-
 def place_names(session: Session, *, staff: StaffIdentity) -> list[tuple[int, str, str]]:
     """(id, name, commune) of the places `staff` may act on, by commune then name."""
     query = select(Place.id, Place.name, Place.commune).order_by(Place.commune, Place.name)
@@ -126,21 +110,15 @@ def place_names(session: Session, *, staff: StaffIdentity) -> list[tuple[int, st
     return [(int(i), str(n), str(c)) for i, n, c in session.execute(query).all()]
 
 
+def places_by_commune(session: Session, *, place_ids: Collection[int] | None) -> list[Place]:
+    """These places (None: all), by commune then name."""
+    query = select(Place).order_by(Place.commune, Place.name)
+    if place_ids is not None:
+        query = query.where(Place.id.in_(place_ids))  # type: ignore[union-attr]  # SQLModel column typing
+    return list(session.scalars(query))
+
+
 def topic_keys(session: Session) -> list[tuple[str, str, str]]:
     """(key, French label, English label) of every topic."""
     rows = session.execute(select(Topic.key, Topic.label_fr, Topic.label_en).order_by(Topic.key))
     return [(str(k), str(fr), str(en)) for k, fr, en in rows.all()]
-
-
-def broadcast_opted_out(session: Session, *, broadcast_id: int) -> int:
-    """Messages of a broadcast not sent because the person had opted out in the meantime."""
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                OutboundMessage.broadcast_id == broadcast_id,
-                OutboundMessage.status == OutboundStatus.CANCELLED.value,
-                OutboundMessage.error == "opted out",
-            )
-        )
-        or 0
-    )

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from storage.models import Staff
-from storage.staff import CLI_ADMIN, audit, create_staff
+from storage.staff import audit, create_staff
 from storage.staff_tokens import new_token
 
 __all__ = ["DEMO_ADMIN_NAME", "demo_admin_token"]
@@ -33,5 +33,6 @@ def demo_admin_token(session: Session, *, now: datetime) -> str:
         )
         audit(session, actor="cli", action="staff.demo_token", record=f"staff:{member.id}", now=now)
     else:
-        token = new_token(session, member=member, by=CLI_ADMIN, now=now)
+        token = new_token(session, member=member, now=now)
+        audit(session, actor="cli", action="staff.new_token", record=f"staff:{member.id}", now=now)
     return token

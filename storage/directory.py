@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -43,6 +43,7 @@ __all__ = [
     "booklet_numbered",
     "commune_name",
     "link_token_hash",
+    "voucher_balance",
 ]
 
 DEFAULT_HELP = HelpContact(phone="04 76 59 59 59", hours="lun.-ven. 9h-17h")
@@ -115,6 +116,33 @@ def beneficiary_view(row: Beneficiary) -> BeneficiaryView:
     )
 
 
+def voucher_balance(session: Session, *, beneficiary_id: int, today: date) -> Balance:
+    """The person's vouchers: how many are available (not expired by `today`) or reserved."""
+    rows = session.execute(
+        select(
+            Voucher.status,
+            func.count(),
+            func.min(Voucher.expires_on),
+            func.max(Voucher.value_cents),
+        )
+        .join(Booklet, Booklet.id == Voucher.booklet_id)  # type: ignore[arg-type]
+        .where(Booklet.beneficiary_id == beneficiary_id)
+        .where(
+            (Voucher.status != VoucherStatus.AVAILABLE.value) | (Voucher.expires_on >= today)  # type: ignore[operator]
+        )
+        .group_by(Voucher.status)
+    ).all()
+    counts = {status: (count, expiry, value) for status, count, expiry, value in rows}
+    available = counts.get(VoucherStatus.AVAILABLE.value, (0, None, 1000))
+    reserved = counts.get(VoucherStatus.RESERVED.value, (0, None, 1000))
+    return Balance(
+        available=available[0],
+        value_cents=available[2] or reserved[2] or 1000,
+        next_expiry=available[1],
+        reserved=reserved[0],
+    )
+
+
 class DatabaseDirectory:
     """Implements flows.types.Directory over one session, at one instant."""
 
@@ -132,30 +160,7 @@ class DatabaseDirectory:
         self.default_help = help_contact
 
     def balance(self, beneficiary_id: int) -> Balance:
-        rows = self.session.execute(
-            select(
-                Voucher.status,
-                func.count(),
-                func.min(Voucher.expires_on),
-                func.max(Voucher.value_cents),
-            )
-            .join(Booklet, Booklet.id == Voucher.booklet_id)  # type: ignore[arg-type]
-            .where(Booklet.beneficiary_id == beneficiary_id)
-            .where(
-                (Voucher.status != VoucherStatus.AVAILABLE.value)
-                | (Voucher.expires_on >= self.now.date())  # type: ignore[operator]
-            )
-            .group_by(Voucher.status)
-        ).all()
-        counts = {status: (count, expiry, value) for status, count, expiry, value in rows}
-        available = counts.get(VoucherStatus.AVAILABLE.value, (0, None, 1000))
-        reserved = counts.get(VoucherStatus.RESERVED.value, (0, None, 1000))
-        return Balance(
-            available=available[0],
-            value_cents=available[2] or reserved[2] or 1000,
-            next_expiry=available[1],
-            reserved=reserved[0],
-        )
+        return voucher_balance(self.session, beneficiary_id=beneficiary_id, today=self.now.date())
 
     def resolve_place(self, text: str) -> list[PlacePoint]:
         return self.resolver.resolve(text)

@@ -10,7 +10,7 @@ that dies therefore leaves:
 - rows never attempted (`attempt_started_at` empty): claimable again once the claim expired —
   sending them cannot make a duplicate;
 - rows whose call was under way: "sent, unconfirmed". They are never re-queued blindly:
-  `claim_unconfirmed` hands them to the reconciliation (bot.dispatch_reconcile), which asks
+  `claim_unconfirmed` hands them to the reconciliation (bot.outbox.reconcile), which asks
   the provider whether it has the message.
 Functions take the caller's session and never commit, except `claim_batch`,
 `claim_unconfirmed` and `start_attempts`, which must commit before anything is sent.

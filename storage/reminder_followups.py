@@ -1,19 +1,17 @@
-"""Follow-up reminders, planned by storage.reminder_plans.Planner after the J-1/H-2 ones.
+"""Follow-up reminders, storage side: who has vouchers expiring soon, who missed a booking.
 
-- Vouchers: one message per booklet and expiry date, 30 days before and 7 days before; the
-  30-day notice is useless once the 7-day one takes over, and that one once the vouchers expired.
-- The day after a no-show, an offer to book again (if a voucher is left), valid for two days.
+The rules (when the notices go, what they say) are flows.outbound's; bot.outbox.reminder_planning
+reads with these queries and queues what the rules give back.
 """
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime
 
 from sqlalchemy import exists, func, select
 from sqlmodel import Session
 
-from storage.directory import DEFAULT_HELP
+from flows.types import ExpiringVouchers, MissedBooking, Recipient
 from storage.models import (
     Beneficiary,
     Booking,
@@ -24,20 +22,15 @@ from storage.models import (
     Voucher,
     VoucherStatus,
 )
-from storage.reminder_queries import existing_keys, not_in_outbox, outbox_key, reachable
-from storage.reminder_texts import PERSON_COLUMNS, Person
+from storage.reminder_queries import not_in_outbox, outbox_key, reachable
+from storage.reminder_texts import PERSON_COLUMNS
 
-if TYPE_CHECKING:
-    from storage.reminder_plans import Planner
-
-__all__ = ["expiry_rows", "no_show_rows"]
-
-NO_SHOW_VALID = timedelta(days=2)
+__all__ = ["expiring_vouchers", "missed_bookings"]
 
 
-def expiry_rows(planner: Planner, session: Session) -> list[dict[str, Any] | None]:
-    """Outbox rows (None when skipped) for vouchers expiring in the next 30 days."""
-    today = planner.now.astimezone(planner.tz).date()
+def expiring_vouchers(session: Session, *, first: date, last: date) -> list[ExpiringVouchers]:
+    """Available vouchers expiring between `first` and `last` (included), per booklet and day,
+    of people who may get reminders."""
     query = (
         select(Booklet.number, Voucher.expires_on, func.count(Voucher.id), *PERSON_COLUMNS)
         .join(Booklet, Booklet.id == Voucher.booklet_id)  # type: ignore[arg-type]
@@ -45,36 +38,19 @@ def expiry_rows(planner: Planner, session: Session) -> list[dict[str, Any] | Non
         .where(
             Voucher.status == VoucherStatus.AVAILABLE.value,
             reachable(),
-            Voucher.expires_on.between(today, today + timedelta(days=30)),
-        )  # type: ignore[attr-defined]
+            Voucher.expires_on.between(first, last),  # type: ignore[attr-defined]
+        )
         .group_by(Booklet.number, Voucher.expires_on, *PERSON_COLUMNS)
     )
-    rows = {_expiry_key(row, today): row for row in session.execute(query).all()}
-    done = existing_keys(session, rows)
-    return [_expiry(planner, key, row, today) for key, row in rows.items() if key not in done]
+    return [
+        ExpiringVouchers(row[0], row[1], row[2], Recipient(*row[3:]))
+        for row in session.execute(query).all()
+    ]
 
 
-def _expiry_key(row: Any, today: date) -> str:
-    kind = "expiry7" if row[1] <= today + timedelta(days=7) else "expiry30"
-    return f"{kind}:voucher-batch:{row[0]}:{row[1].isoformat()}"
-
-
-def _expiry(planner: Planner, key: str, row: Any, today: date) -> dict[str, Any] | None:
-    # The 30-day notice is useless once the 7-day one takes over; that one, once expired.
-    seven = key.startswith("expiry7")
-    last_day = row[1] + timedelta(days=1) if seven else row[1] - timedelta(days=7)
-    not_after = planner.local_at(last_day, time(0))
-    send_at = planner.calendar.next_allowed(
-        max(planner.local_at(today, planner.j1_at), planner.now)
-    )
-    if send_at >= not_after:
-        return None
-    params = {"expires_on": row[1], "available": row[2], "phone": DEFAULT_HELP.phone}
-    return planner.row(Person(*row[3:]), "reminder.expiry", params, key, send_at, not_after)
-
-
-def no_show_rows(planner: Planner, session: Session) -> list[dict[str, Any] | None]:
-    """Outbox rows (None when skipped) offering a new booking after a recent no-show."""
+def missed_bookings(session: Session, *, since: datetime, until: datetime) -> list[MissedBooking]:
+    """No-shows of slots that started between `since` and `until`, of people who may get
+    reminders and have a voucher left, not offered a new booking yet (`noshow:booking:<id>`)."""
     has_voucher = (
         exists()
         .where(Voucher.booklet_id == Booklet.id, Voucher.status == VoucherStatus.AVAILABLE.value)
@@ -89,25 +65,11 @@ def no_show_rows(planner: Planner, session: Session) -> list[dict[str, Any] | No
             Booking.status == BookingStatus.NO_SHOW.value,
             reachable(),
             has_voucher,
-            Slot.starts_at.between(planner.now - timedelta(days=3), planner.now),  # type: ignore[attr-defined]
+            Slot.starts_at.between(since, until),  # type: ignore[attr-defined]
             not_in_outbox(outbox_key("noshow:booking:", Booking.id)),
         )
     )
-    return [_no_show(planner, row) for row in session.execute(query).all()]
-
-
-def _no_show(planner: Planner, row: Any) -> dict[str, Any] | None:
-    next_day = row[1].astimezone(planner.tz).date() + timedelta(days=1)
-    due = planner.local_at(next_day, planner.j1_at)
-    send_at = planner.calendar.next_allowed(max(due, planner.now))
-    if send_at > due + NO_SHOW_VALID:
-        return None
-    params = {"starts_at": row[1], "phone": row[2] or DEFAULT_HELP.phone}
-    return planner.row(
-        Person(*row[3:]),
-        "reminder.missed",
-        params,
-        f"noshow:booking:{row[0]}",
-        send_at,
-        due + NO_SHOW_VALID,
-    )
+    return [
+        MissedBooking(row[0], row[1], row[2], Recipient(*row[3:]))
+        for row in session.execute(query).all()
+    ]

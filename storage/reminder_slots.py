@@ -1,15 +1,15 @@
-"""Set-based J-1 and H-2 planning: the schedule and the text are computed once per slot (and
-per channel and language), then one INSERT … SELECT … ON CONFLICT DO NOTHING queues every
-booking's reminder. 100,000 bookings are about 10,000 slots' worth of Python, not 100,000 rows.
+"""Set-based J-1 and H-2 planning, storage side: which slots need reminders, and queueing every
+booking's reminder from the per-slot texts in one INSERT … SELECT … ON CONFLICT DO NOTHING.
+100,000 bookings are about 10,000 slots' worth of Python, not 100,000 rows.
 
-The rules are the ones of `storage.reminder_texts.choose_address` (channel) and
-`storage.reminder_plans` (times), written here as SQL over the people booked on each slot.
+The texts and times come from flows.outbound (bot.outbox.reminder_planning computes them from
+`slots_to_remind`); the channel rule is flows.outbound.channel's, written as SQL
+(storage.reminder_texts.chosen_channel_sql) over the people booked on each slot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,14 +21,16 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
-    insert,
+    func,
     literal,
+    or_,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateTable
 from sqlmodel import Session
 
+from flows.types import SlotAudience, SlotText
 from storage.models import Beneficiary, Booking, BookingStatus, Place, Slot
 from storage.models import OutboundMessage as Msg
 from storage.models import OutboundStatus as S
@@ -36,7 +38,7 @@ from storage.reminder_queries import not_in_outbox, outbox_key, reachable
 from storage.reminder_texts import chosen_address_sql, chosen_channel_sql
 from storage.types import UTCDateTime
 
-__all__ = ["SlotPlan", "SlotText", "booked_slots", "queue_slot_reminders"]
+__all__ = ["queue_slot_reminders", "slots_to_remind"]
 
 # One row per (slot, channel, language) to queue: the text and the times, for the INSERT … SELECT.
 _plans = Table(
@@ -52,74 +54,66 @@ _plans = Table(
     Column("not_after", UTCDateTime(), nullable=False),
     prefixes=["TEMPORARY"],
 )
+_PLAN_FIELDS = [column.name for column in _plans.columns]
 
 
-@dataclass(frozen=True)
-class SlotText:
-    """What one (slot, channel, language) group of bookings gets. `{"slot_id": 4, "channel":
-    "sms", "language": "fr", "body": "Rappel : …", "segments": 1, "booked_by": "…",
-    "send_at": "…", "not_after": "…"}`"""
-
-    slot_id: int
-    channel: str
-    language: str
-    body: str
-    segments: int
-    booked_by: datetime
-    send_at: datetime
-    not_after: datetime
-
-
-@dataclass(frozen=True)
-class SlotPlan:
-    """A slot with bookings still to remind, and the channels and languages they need."""
-
-    slot_id: int
-    starts_at: datetime
-    place: str
-    address: str
-    commune: str
-    phone: str | None
-    channel: str
-    language: str
-
-
-def _candidates(prefix: str, now: datetime, until: datetime) -> list[Any]:
+def _candidates(now: datetime, until: datetime) -> list[Any]:
     return [
         Booking.status == BookingStatus.BOOKED.value,
         Slot.cancelled.is_(False),  # type: ignore[attr-defined]
         Slot.starts_at > now,
         Slot.starts_at <= until,  # type: ignore[operator]
         reachable(),
-        not_in_outbox(outbox_key(prefix, Booking.id)),
     ]
 
 
-def booked_slots(
-    session: Session, *, prefix: str, now: datetime, until: datetime, voice: bool = False
-) -> list[SlotPlan]:
-    """Slots starting in (now, until] with bookings whose `prefix` reminder is not queued yet,
-    once per channel and language needed."""
+def slots_to_remind(
+    session: Session,
+    *,
+    prefixes: Sequence[str],
+    now: datetime,
+    until: datetime,
+    voice: bool = False,
+) -> dict[str, list[SlotAudience]]:
+    """For each reminder prefix (`j1:booking:` …): the slots starting in (now, until] with
+    bookings whose reminder is not queued yet, once per channel and language needed. One pass
+    over the bookings for every prefix; the slots' details are read once."""
     channel = chosen_channel_sql(voice=voice)
-    query = (
-        select(
-            Slot.id,
-            Slot.starts_at,
-            Place.name,
-            Place.address,
-            Place.commune,
-            Place.phone,
-            channel,
-            Beneficiary.language,
-        )
+    missing = [not_in_outbox(outbox_key(prefix, Booking.id)) for prefix in prefixes]
+    groups = session.execute(
+        select(Booking.slot_id, channel, Beneficiary.language, *missing)
         .select_from(Booking)
         .join(Slot, Slot.id == Booking.slot_id)  # type: ignore[arg-type]
-        .join(Place, Place.id == Slot.place_id)  # type: ignore[arg-type]
         .join(Beneficiary, Beneficiary.id == Booking.beneficiary_id)  # type: ignore[arg-type]
-        .where(*_candidates(prefix, now, until), channel.is_not(None))
+        .where(*_candidates(now, until), channel.is_not(None), or_(*missing))
         .distinct()
-    )
-    return [SlotPlan(*row) for row in session.execute(query).all()]
+    ).all()
+    wanted: dict[str, set[tuple[int, str, str]]] = {prefix: set() for prefix in prefixes}
+    for slot_id, chosen, language, *flags in groups:
+        for prefix, flag in zip(prefixes, flags, strict=True):
+            if flag:
+                wanted[prefix].add((slot_id, chosen, language))
+    slot_ids = {group[0] for groups_of in wanted.values() for group in groups_of}
+    slots = _slot_details(session, now, until) if slot_ids else {}
+    return {
+        prefix: [
+            SlotAudience(slot_id, *slots[slot_id], channel=chosen, language=language)
+            for slot_id, chosen, language in sorted(groups_of)
+        ]
+        for prefix, groups_of in wanted.items()
+    }
+
+
+def _slot_details(
+    session: Session, now: datetime, until: datetime
+) -> dict[int, tuple[datetime, str, str, str, str | None]]:
+    """id → (starts_at, place, address, commune, phone) of the slots starting in (now, until]."""
+    rows = session.execute(
+        select(Slot.id, Slot.starts_at, Place.name, Place.address, Place.commune, Place.phone)
+        .join(Place, Place.id == Slot.place_id)  # type: ignore[arg-type]
+        .where(Slot.cancelled.is_(False), Slot.starts_at > now, Slot.starts_at <= until)  # type: ignore[attr-defined, operator]
+    ).all()
+    return {row[0]: (row[1], row[2], row[3], row[4], row[5]) for row in rows}
 
 
 def queue_slot_reminders(
@@ -131,20 +125,57 @@ def queue_slot_reminders(
     until: datetime,
     voice: bool = False,
 ) -> int:
-    """Queue `prefix` reminders (`j1:booking:` …) for the bookings of the given slot texts."""
-    rows = [vars(t) for t in texts]
+    """Queue `prefix` reminders (`j1:booking:` …) for the bookings of the given slot texts;
+    bookings whose reminder is queued already are left as they are (the dedupe key)."""
+    rows = _plan_rows(session, texts)
     if not rows:
         return 0
     session.execute(CreateTable(_plans, if_not_exists=True))
     session.execute(_plans.delete())
-    session.execute(insert(_plans), rows)
+    connection = session.connection()
+    connection.exec_driver_sql(_insert_plans_sql(session), rows)
     statement = _insert(session).from_select(_COLUMNS, _select(prefix, now, until, voice))
     if session.get_bind().dialect.name == "sqlite":
-        queued = session.connection().execute(statement).rowcount
-    else:  # psycopg reports no rowcount for an INSERT … SELECT that SQLAlchemy built
-        queued = len(session.execute(statement.returning(Msg.id)).all())
+        queued = connection.execute(statement).rowcount
+    else:  # psycopg reports no rowcount for an INSERT … SELECT: count what it returns, in SQL
+        inserted = statement.returning(literal(1)).cte("queued")
+        queued = session.execute(select(func.count()).select_from(inserted)).scalar_one()
     session.execute(_plans.delete())
     return int(queued)
+
+
+def _plan_rows(session: Session, texts: Iterable[SlotText]) -> list[tuple[Any, ...]]:
+    """The plan rows as the driver takes them, in `_PLAN_FIELDS` order. Times are bound through
+    the column type (as every other write does) once per distinct value: a few hundred, not
+    30,000."""
+    dialect = session.get_bind().dialect
+    process = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    bound: dict[datetime, Any] = {}
+
+    def at(value: datetime) -> Any:
+        if value not in bound:
+            bound[value] = process(value) if process is not None else value
+        return bound[value]
+
+    return [
+        (
+            t.slot_id,
+            t.channel,
+            t.language,
+            t.body,
+            t.segments,
+            at(t.booked_by),
+            at(t.send_at),
+            at(t.not_after),
+        )
+        for t in texts
+    ]
+
+
+def _insert_plans_sql(session: Session) -> str:
+    marker = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+    markers = ", ".join(marker for _ in _PLAN_FIELDS)
+    return f"INSERT INTO {_plans.name} ({', '.join(_PLAN_FIELDS)}) VALUES ({markers})"
 
 
 _COLUMNS = [
@@ -164,6 +195,8 @@ _COLUMNS = [
 
 
 def _select(prefix: str, now: datetime, until: datetime, voice: bool) -> Any:
+    # No anti-join with the outbox here: ON CONFLICT (dedupe_key) DO NOTHING skips the
+    # bookings already reminded, for less work than looking each key up first.
     channel = chosen_channel_sql(voice=voice)
     address = chosen_address_sql(channel)
     plan = _plans.c
@@ -193,7 +226,7 @@ def _select(prefix: str, now: datetime, until: datetime, voice: bool) -> Any:
                 plan.language == Beneficiary.language,
             ),
         )
-        .where(*_candidates(prefix, now, until), Booking.created_at <= plan.booked_by)
+        .where(*_candidates(now, until), Booking.created_at <= plan.booked_by)
     )
 
 

@@ -1,11 +1,11 @@
 """Slot-changed notices: a message to everyone booked on a slot that staff moved or cancelled
-(the rules are in `notify_slot_changed`'s docstring)."""
+(the rules are in `notify_slot_changed`'s docstring), and how many that is by channel before
+staff confirm (`slot_change_audience`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlmodel import Session
@@ -19,12 +19,12 @@ from storage.reminder_texts import (
     PERSON_COLUMNS,
     Person,
     Render,
-    catalog_renderer,
+    choose_address,
     enqueue_rows,
     reminder_row,
 )
 
-__all__ = ["notify_slot_changed"]
+__all__ = ["notify_slot_changed", "slot_change_audience"]
 
 SLOT_CHANGE_KEYS = {"cancelled": "reminder.slot_cancelled", "moved": "reminder.slot_moved"}
 CANCELLED_WITH_SLOT = timedelta(minutes=10)
@@ -36,22 +36,20 @@ def notify_slot_changed(
     kind: str,
     now: datetime,
     *,
-    tz: tzinfo | None = None,
+    render: Render,
     two_way: bool = True,
-    render: Render | None = None,
 ) -> int:
     """Queue a message to everyone booked on a slot that was `moved` or `cancelled` (staff
     tools call it in their transaction, after updating the slot). A cancellation also reaches
     bookings cancelled with the slot in the last 10 minutes. Sent even with reminders off (it
     is about their booking), never to opted-out people; quiet hours apply at sending.
     Queued J-1/H-2 reminders of the slot are cancelled, or deleted when it moved so the
-    planner queues them again for the new time. Returns how many messages were queued."""
+    planner queues them again for the new time. `render` writes the texts (the caller builds
+    it with the configured time zone). Returns how many messages were queued."""
     slot = session.get(Slot, slot_id)
     if slot is None or kind not in SLOT_CHANGE_KEYS:
         raise ValueError(f"no slot {slot_id} or unknown change {kind!r}")
     place = session.get(Place, slot.place_id)
-    zone = tz or ZoneInfo("Europe/Paris")
-    render = render or catalog_renderer(zone)
     rows = session.execute(_slot_bookings(slot_id, kind, now)).all()
     params = {
         "starts_at": slot.starts_at,
@@ -81,6 +79,17 @@ def notify_slot_changed(
     )
     _drop_slot_reminders(session, [row[0] for row in rows], kind, now)
     return queued
+
+
+def slot_change_audience(session: Session, *, slot_id: int, now: datetime) -> dict[str, int]:
+    """How many booked people a move or cancellation of the slot would tell, by channel: the
+    same people and channel choice as `notify_slot_changed`."""
+    told = {"sms": 0, "telegram": 0}
+    for row in session.execute(_slot_bookings(slot_id, "moved", now)).all():
+        target = choose_address(Person(*row[1:]))
+        if target is not None:
+            told[target[0]] = told.get(target[0], 0) + 1
+    return told
 
 
 def _slot_bookings(slot_id: int, kind: str, now: datetime) -> Any:

@@ -2,10 +2,11 @@
 
 Why: a token that never ends keeps working on a lost laptop or after someone leaves. A token
 lasts PASSNUM_STAFF_TOKEN_TTL_DAYS from its issue (`Staff.token_issued_at`); revoking a member
-refuses their token and unlinks their Telegram chat at once. Only the hash of a token is stored,
+refuses their token and unlinks their Telegram chat at once (the staff handlers of
+`bot.staff.members` decide who may, and audit it). Only the hash of a token is stored,
 so a revoked or expired one is still recognised and refused with a message that says why.
 The bootstrap token (PASSNUM_STAFF_TOKEN) lives in the environment: it is checked by the API
-(bot.staff_api.auth) and rotated by changing the variable (docs/security.md).
+(bot.api.auth) and rotated by changing the variable (docs/security.md).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from storage.models import Staff
-from storage.staff import StaffIdentity, StaffRefused, actor_of, audit, hash_token, identity_of
+from storage.staff import StaffIdentity, StaffRefused, hash_token, identity_of
 
 __all__ = ["TokenRefused", "check_token", "find_member", "new_token", "revoke_member"]
 
@@ -74,27 +75,24 @@ def find_member(session: Session, *, token_or_name: str) -> Staff:
     return named[0]
 
 
-def revoke_member(session: Session, *, member: Staff, by: StaffIdentity, now: datetime) -> Staff:
-    """Refuse the member's token from now on and unlink their Telegram chat; audited."""
+def revoke_member(session: Session, *, member: Staff, now: datetime) -> Staff:
+    """Refuse the member's token from now on and unlink their Telegram chat."""
     if member.revoked_at is not None:
         raise StaffRefused("conflict", f"staff member {member.id} is already revoked")
     member.revoked_at = now
     member.telegram_chat_id = None
     session.add(member)
-    audit(session, actor=actor_of(by), action="staff.revoke", record=f"staff:{member.id}", now=now)
+    session.flush()
     return member
 
 
-def new_token(session: Session, *, member: Staff, by: StaffIdentity, now: datetime) -> str:
+def new_token(session: Session, *, member: Staff, now: datetime) -> str:
     """A fresh token for the member (the old one stops working; a revoked member is back);
-    shown once, stored hashed, audited."""
+    shown once, stored hashed."""
     token = secrets.token_urlsafe(32)
     member.token_hash = hash_token(token)
     member.token_issued_at = now
     member.revoked_at = None
     session.add(member)
     session.flush()
-    audit(
-        session, actor=actor_of(by), action="staff.new_token", record=f"staff:{member.id}", now=now
-    )
     return token

@@ -3,13 +3,15 @@
 Months are UTC calendar months (the few hours' offset at a month's edge do not matter for
 these counts). Vouchers count by the month their booklet was issued, bookings by the month and
 place of the session, messages by the month they were queued; cost = SMS segments handed to
-the provider × `sms_price_eur`. Advisors get the bookings of their places only.
+the provider × `sms_price_eur`. Which places and sections a staff member sees is the staff
+handlers' rule (`bot.staff.stats`: advisors, the bookings of their places only).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +22,6 @@ from storage.csv_safety import safe_row
 from storage.models import Booking, Booklet, Place, Slot, Voucher
 from storage.models import OutboundMessage as Msg
 from storage.models import OutboundStatus as S
-from storage.staff import StaffIdentity
 
 __all__ = ["Stats", "staff_stats", "stats_csv"]
 
@@ -65,7 +66,7 @@ def _vouchers(session: Session) -> list[dict[str, Any]]:
     return [table[key] for key in sorted(table)]
 
 
-def _bookings(session: Session, staff: StaffIdentity) -> list[dict[str, Any]]:
+def _bookings(session: Session, place_ids: Collection[int] | None) -> list[dict[str, Any]]:
     month = _month(session, Slot.starts_at)
     query = (
         select(month, Place.id, Place.name, Booking.status, func.count())
@@ -73,8 +74,8 @@ def _bookings(session: Session, staff: StaffIdentity) -> list[dict[str, Any]]:
         .join(Place, Place.id == Slot.place_id)
         .group_by(month, Place.id, Place.name, Booking.status)
     )
-    if not staff.is_admin:
-        query = query.where(Place.id.in_(staff.place_ids))
+    if place_ids is not None:
+        query = query.where(Place.id.in_(place_ids))
     table: dict[tuple[str, int], dict[str, Any]] = {}
     for when, place_id, name, status, count in session.execute(query).all():
         entry = table.setdefault(
@@ -122,10 +123,13 @@ def _messages(session: Session, price_eur: float) -> list[dict[str, Any]]:
     return [table[key] for key in sorted(table)]
 
 
-def staff_stats(session: Session, *, staff: StaffIdentity, price_eur: float) -> Stats:
-    """Every count a staff member may see."""
-    stats = Stats(bookings=_bookings(session, staff))
-    if staff.is_admin:
+def staff_stats(
+    session: Session, *, place_ids: Collection[int] | None, whole_network: bool, price_eur: float
+) -> Stats:
+    """The bookings of these places (None: all), and with `whole_network` the vouchers and
+    messages of everyone too."""
+    stats = Stats(bookings=_bookings(session, place_ids))
+    if whole_network:
         stats.vouchers = _vouchers(session)
         stats.messages = _messages(session, price_eur)
 

@@ -3,11 +3,12 @@
 A week is the ISO week (Monday to Sunday, UTC), named by its Monday ('2026-03-02'); bookings
 count in the week of their session. The SQL names the Monday on both databases (SQLite's
 date modifiers, PostgreSQL's date_trunc); weeks without sessions are filled with zeros here
-so the chart's axis has no gaps. Advisors see their places only, as in `storage.stats`.
+so the chart's axis has no gaps. `place_ids` limits the count to those places (None: all).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,6 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from storage.models import Booking, Slot
-from storage.staff import StaffIdentity
 
 __all__ = ["WEEKS_AFTER", "WEEKS_BEFORE", "monday_of", "weekly_bookings"]
 
@@ -36,7 +36,7 @@ def _week(session: Session, column: Any) -> Any:
 
 
 def weekly_bookings(
-    session: Session, *, staff: StaffIdentity, now: datetime
+    session: Session, *, place_ids: Collection[int] | None, now: datetime
 ) -> list[dict[str, Any]]:
     """`[{"week": "2026-03-02", "bookings": 5, "attended": 3, "no_show": 1}, …]`, oldest
     first, from eleven weeks ago to four weeks ahead; cancelled bookings are not counted."""
@@ -53,8 +53,8 @@ def weekly_bookings(
         )
         .group_by(week, Booking.status)
     )
-    if not staff.is_admin:
-        query = query.where(Slot.place_id.in_(staff.place_ids))
+    if place_ids is not None:
+        query = query.where(Slot.place_id.in_(place_ids))
     weeks = {
         (first + timedelta(weeks=n)).isoformat(): {"bookings": 0, "attended": 0, "no_show": 0}
         for n in range(WEEKS_BEFORE + WEEKS_AFTER + 1)

@@ -84,7 +84,10 @@ def test_a_wrong_value_is_one_readable_line(monkeypatch, variable, value, expect
 def test_the_command_line_says_it_in_one_line_without_a_traceback(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("PASSNUM_TIMEZONE", "Nowhere/Land")
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "migrate"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bot.cli.main", "migrate"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout

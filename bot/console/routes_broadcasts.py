@@ -3,8 +3,8 @@ characters, segments, cost, quiet hours), confirm, the approval queue, the deliv
 The preview button posts the whole page; with JavaScript, `static/live-preview.js` also asks
 `/broadcasts/preview-fragment` for the preview card while the message is typed.
 
-Preview, draft, confirm, approve and cancel are the staff API's storage calls with the same
-price and threshold settings; the report page refreshes itself while messages are going out.
+Every action is the staff API's handler (`bot.staff.broadcasts`): the same rules, price and
+threshold; the report page refreshes itself while messages are going out.
 """
 
 from __future__ import annotations
@@ -14,21 +14,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
-from sqlmodel import Session
 
-from bot.console.web import ConsoleRefused, Visit, checked_visit, perform, redirect, render, visit
-from bot.quiet_hours import is_quiet, next_allowed
-from flows.gsm7 import gsm7_length
-from storage.broadcasts import (
-    approve_broadcast,
-    broadcast_report,
-    cancel_broadcast,
-    confirm_broadcast,
-    create_broadcast,
-    list_broadcasts,
-    preview,
+from bot.console.web import ConsoleRefused, Visit, checked_visit, handle, redirect, render, visit
+from bot.staff.broadcasts import (
+    ApproveBroadcast,
+    BroadcastReport,
+    CancelBroadcast,
+    ListBroadcasts,
+    PreviewBroadcast,
+    SegmentChoices,
+    SendBroadcast,
 )
-from storage.console_queries import broadcast_opted_out, place_names, topic_keys
 
 __all__ = ["router"]
 
@@ -36,36 +32,39 @@ router = APIRouter()
 REFRESH_SECONDS = 3
 
 
+Form_ = dict[str, str]
+
+
+def _form(segment: str, message: str, language: str, send_at: str) -> Form_:
+    """The composer's fields as typed, to show them again."""
+    return {"segment": segment, "message": message, "language": language, "send_at": send_at}
+
+
+def _command(who: Visit, kind: type[PreviewBroadcast] | type[SendBroadcast], form: Form_) -> Any:
+    language = form["language"] if form["language"] in ("fr", "en") else None
+    return kind(form["segment"], form["message"], language, _send_at(who, form["send_at"]))
+
+
 def _send_at(who: Visit, text: str) -> datetime | None:
     if not text.strip():
         return None
     try:
-        moment = datetime.fromisoformat(text.strip())
+        return datetime.fromisoformat(text.strip())
     except ValueError:
         raise ConsoleRefused(422, who.t("broadcasts.bad_time")) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=who.settings.tz)
-
-
-def _language(text: str) -> str | None:
-    return text if text in ("fr", "en") else None
 
 
 def _composer(who: Visit, **context: Any) -> Response:
-    def work(session: Session):  # type: ignore[no-untyped-def]
-        rows = list_broadcasts(session, staff=who.staff)
-        reports = [broadcast_report(session, staff=who.staff, broadcast_id=r.id or 0) for r in rows]
-        return reports, place_names(session, staff=who.staff), topic_keys(session)
-
-    reports, places, topics = perform(who, work)
-    pending = [r for r in reports if r.status == "pending_approval"]
+    reports = handle(who, ListBroadcasts())
+    choices = handle(who, SegmentChoices())
     return render(
         who,
         who.request,
         "broadcasts.html",
         reports=reports,
-        pending=pending,
-        places=places,
-        topics=topics,
+        pending=[r for r in reports if r.status == "pending_approval"],
+        places=choices.places,
+        topics=choices.topics,
         form=context.pop("form", {}),
         **context,
     )
@@ -76,43 +75,27 @@ def broadcasts(who: Annotated[Visit, Depends(visit)]) -> Response:
     return _composer(who)
 
 
-def _preview(who: Visit, segment: str, message: str, language: str, send_at: str) -> dict[str, Any]:
-    """What the broadcast would do (the staff API's preview); nothing is stored."""
-    settings = who.settings
-    when = _send_at(who, send_at) or who.now
-    seen = perform(
-        who,
-        lambda s: preview(
-            s,
-            staff=who.staff,
-            segment=segment,
-            message=message,
-            language=_language(language),
-            now=who.now,
-            price_eur=settings.sms_price_eur,
-            threshold=settings.broadcast_approval_threshold,
-        ),
-    )
-    quiet = next_allowed(when, settings) if is_quiet(when, settings) else None
-    form = {"segment": segment, "message": message, "language": language, "send_at": send_at}
-    return {
-        "form": form,
-        "seen": seen,
-        "characters": gsm7_length(seen.sms_text),
-        "quiet_until": quiet,
-    }
+def _preview(who: Visit, form: Form_) -> dict[str, Any]:
+    """What the broadcast would do; nothing is stored."""
+    return {"form": form, "seen": handle(who, _command(who, PreviewBroadcast, form))}
 
 
-@router.post("/broadcasts/preview")
-def show_preview(
-    who: Annotated[Visit, Depends(checked_visit)],
+def _typed(
     segment: Annotated[str, Form()],
     message: Annotated[str, Form(max_length=1600)],
     language: Annotated[str, Form()] = "",
     send_at: Annotated[str, Form()] = "",
+) -> Form_:
+    """The composer's form, posted by its buttons (a segment and a message are required)."""
+    return _form(segment, message, language, send_at)
+
+
+@router.post("/broadcasts/preview")
+def show_preview(
+    who: Annotated[Visit, Depends(checked_visit)], form: Annotated[Form_, Depends(_typed)]
 ) -> Response:
     """The composer with the preview below it (the button: works without JavaScript)."""
-    return _composer(who, **_preview(who, segment, message, language, send_at))
+    return _composer(who, **_preview(who, form))
 
 
 @router.post("/broadcasts/preview-fragment")
@@ -128,7 +111,7 @@ def preview_fragment(
     if not message.strip():
         return render(who, who.request, "broadcast_preview.html", seen=None, problem=None)
     try:
-        context = _preview(who, segment, message, language, send_at)
+        context = _preview(who, _form(segment, message, language, send_at))
     except ConsoleRefused as refused:
         return render(
             who, who.request, "broadcast_preview.html", seen=None, problem=refused.message
@@ -138,70 +121,33 @@ def preview_fragment(
 
 @router.post("/broadcasts")
 def compose(
-    who: Annotated[Visit, Depends(checked_visit)],
-    segment: Annotated[str, Form()],
-    message: Annotated[str, Form(max_length=1600)],
-    language: Annotated[str, Form()] = "",
-    send_at: Annotated[str, Form()] = "",
+    who: Annotated[Visit, Depends(checked_visit)], form: Annotated[Form_, Depends(_typed)]
 ) -> Response:
     """Draft and confirm in one step: queued, or held for a second person's approval."""
-    settings = who.settings
-
-    def work(session: Session) -> int:
-        draft, _ = create_broadcast(
-            session,
-            staff=who.staff,
-            segment=segment,
-            message=message,
-            language=_language(language),
-            send_at=_send_at(who, send_at),
-            now=who.now,
-            price_eur=settings.sms_price_eur,
-            threshold=settings.broadcast_approval_threshold,
-        )
-        confirm_broadcast(
-            session,
-            staff=who.staff,
-            broadcast_id=draft.id or 0,
-            now=who.now,
-            threshold=settings.broadcast_approval_threshold,
-        )
-        return draft.id or 0
-
-    return redirect(f"/broadcasts/{perform(who, work)}")
+    sent = handle(who, _command(who, SendBroadcast, form))
+    return redirect(f"/broadcasts/{sent.id}")
 
 
 @router.get("/broadcasts/{broadcast_id}")
 def report(broadcast_id: int, who: Annotated[Visit, Depends(visit)]) -> Response:
-    def work(session: Session):  # type: ignore[no-untyped-def]
-        found = broadcast_report(session, staff=who.staff, broadcast_id=broadcast_id)
-        return found, broadcast_opted_out(session, broadcast_id=broadcast_id)
-
-    found, opted_out = perform(who, work)
+    found = handle(who, BroadcastReport(broadcast_id=broadcast_id))
     refresh = found.status == "queued" and not found.finished
     return render(
         who,
         who.request,
         "broadcast.html",
         report=found,
-        opted_out=opted_out,
         refresh=REFRESH_SECONDS if refresh else None,
     )
 
 
 @router.post("/broadcasts/{broadcast_id}/approve")
 def approve(broadcast_id: int, who: Annotated[Visit, Depends(checked_visit)]) -> Response:
-    perform(
-        who,
-        lambda s: approve_broadcast(s, staff=who.staff, broadcast_id=broadcast_id, now=who.now),
-    )
+    handle(who, ApproveBroadcast(broadcast_id=broadcast_id))
     return redirect(f"/broadcasts/{broadcast_id}")
 
 
 @router.post("/broadcasts/{broadcast_id}/cancel")
 def cancel(broadcast_id: int, who: Annotated[Visit, Depends(checked_visit)]) -> Response:
-    perform(
-        who,
-        lambda s: cancel_broadcast(s, staff=who.staff, broadcast_id=broadcast_id, now=who.now),
-    )
+    handle(who, CancelBroadcast(broadcast_id=broadcast_id))
     return redirect(f"/broadcasts/{broadcast_id}")

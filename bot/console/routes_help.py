@@ -1,4 +1,5 @@
-"""The help inbox: unanswered messages first, answered in place (through the outbox)."""
+"""The help inbox: unanswered messages first, answered in place (through the outbox).
+Both are the staff API's handlers (`bot.staff.help`)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
-from sqlmodel import Session
 
-from bot.console.web import Visit, checked_visit, perform, redirect, render, visit
-from storage.beneficiaries_admin import answer_help_request
-from storage.console_queries import answered_help_requests
-from storage.staff import open_help_requests
+from bot.console.web import Visit, checked_visit, handle, redirect, render, visit
+from bot.staff.help import AnswerHelpRequest, HelpRequests
 
 __all__ = ["router"]
 
@@ -20,13 +18,8 @@ router = APIRouter()
 
 @router.get("/help")
 def inbox(who: Annotated[Visit, Depends(visit)]) -> Response:
-    def work(session: Session):  # type: ignore[no-untyped-def]
-        waiting = open_help_requests(session, staff=who.staff)
-        done = answered_help_requests(session, staff=who.staff)
-        return waiting, done
-
-    waiting, done = perform(who, work)
-    return render(who, who.request, "help.html", waiting=waiting, done=done)
+    found = handle(who, HelpRequests())
+    return render(who, who.request, "help.html", waiting=found.waiting, done=found.answered)
 
 
 @router.post("/help/{request_id}/answer")
@@ -34,10 +27,5 @@ def answer(
     request_id: int, who: Annotated[Visit, Depends(checked_visit)], text: Annotated[str, Form()]
 ) -> Response:
     """The answer goes to the person on their channel, through the outbox (the API's rule)."""
-    perform(
-        who,
-        lambda s: answer_help_request(
-            s, staff=who.staff, request_id=request_id, text=text, now=who.now
-        ),
-    )
+    handle(who, AnswerHelpRequest(request_id=request_id, text=text))
     return redirect("/help")

@@ -1,27 +1,36 @@
 """People: search by name, phone or booklet; a person's file (balance, bookings, messages);
-register someone; change their phone; their Telegram link as a QR code to scan at the desk."""
+register someone; change their phone; their Telegram link as a QR code to scan at the desk.
+The rules and the audit are the staff API's handlers (`bot.staff.people`)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import segno
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
-from sqlmodel import Session
+from pydantic import BaseModel, Field
 
-from bot.console.web import ConsoleRefused, Visit, checked_visit, perform, redirect, render, visit
-from bot.staff_api.plumbing import bot_username
-from storage.beneficiaries_admin import (
-    beneficiary_file,
-    change_phone,
-    issue_link,
-    register_beneficiary,
+from bot.api.plumbing import bot_username
+from bot.console.dates import typed_day
+from bot.console.web import (
+    ConsoleRefused,
+    Visit,
+    checked_visit,
+    handle,
+    redirect,
+    render,
+    texts,
+    visit,
 )
-from storage.console_queries import find_people
-from storage.directory import DatabaseDirectory
-from storage.geo import default_resolver
+from bot.staff.people import (
+    ChangePhone,
+    IssueTelegramLink,
+    PersonFile,
+    PersonRecord,
+    RegisterBeneficiary,
+    SearchPeople,
+)
 
 __all__ = ["qr_svg", "router"]
 
@@ -37,7 +46,7 @@ def qr_svg(link: str) -> str:
 
 @router.get("/people")
 def people(who: Annotated[Visit, Depends(visit)], q: str = "", erased: bool = False) -> Response:
-    hits = perform(who, lambda s: find_people(s, staff=who.staff, text=q)) if q.strip() else None
+    hits = handle(who, SearchPeople(text=q)) if q.strip() else None
     return render(who, who.request, "people.html", q=q, hits=hits, erased=erased)
 
 
@@ -46,95 +55,63 @@ def new_person(who: Annotated[Visit, Depends(visit)]) -> Response:
     return render(who, who.request, "person_new.html")
 
 
+class RegistrationForm(BaseModel):
+    """The registration form's fields, as typed (the handler validates them)."""
+
+    first_name: str
+    phone: str
+    booklet_number: str
+    vouchers: int = Field(ge=1, le=20)
+    expires_on: str
+    verification_code: str
+    language: str = "fr"
+    commune: str = ""
+
+
 @router.post("/people")
 def register(
-    who: Annotated[Visit, Depends(checked_visit)],
-    first_name: Annotated[str, Form()],
-    phone: Annotated[str, Form()],
-    booklet_number: Annotated[str, Form()],
-    vouchers: Annotated[int, Form(ge=1, le=20)],
-    expires_on: Annotated[date, Form()],
-    verification_code: Annotated[str, Form()],
-    language: Annotated[str, Form()] = "fr",
-    commune: Annotated[str, Form()] = "",
+    who: Annotated[Visit, Depends(checked_visit)], form: Annotated[RegistrationForm, Form()]
 ) -> Response:
-    """Register someone with a new booklet (the staff API's registration, same checks)."""
-    if language not in ("fr", "en"):
-        raise ConsoleRefused(422, "language: fr or en")
-    person = perform(
-        who,
-        lambda s: (
-            register_beneficiary(
-                s,
-                staff=who.staff,
-                first_name=first_name.strip(),
-                phone=phone,
-                booklet_number=booklet_number.strip(),
-                vouchers=vouchers,
-                expires_on=expires_on,
-                verification_code=verification_code.strip(),
-                language=language,
-                commune=commune.strip() or None,
-                now=who.now,
-            ).id
-        ),
-    )
-    return redirect(f"/people/{person}")
+    """Register someone with a new booklet (the staff API's registration, same checks). The
+    day is typed as the console shows days (dd/mm/yyyy), whatever the browser's language."""
+    day = typed_day(form.expires_on)
+    if day is None:
+        label = texts(who.lang, "people.expires")
+        message = texts(who.lang, "date.invalid", field=label, value=form.expires_on)
+        raise ConsoleRefused(422, message)
+    person = handle(who, RegisterBeneficiary(**{**form.model_dump(), "expires_on": day}))
+    return redirect(f"/people/{person.id}")
 
 
-@router.get("/people/{person_id}")
-def person_file(person_id: int, who: Annotated[Visit, Depends(visit)]) -> Response:
-    def work(session: Session):  # type: ignore[no-untyped-def]
-        found = beneficiary_file(session, staff=who.staff, beneficiary_id=person_id, now=who.now)
-        directory = DatabaseDirectory(session, resolver=default_resolver(), now=who.now)
-        return found, directory.balance(person_id)
-
-    found, balance = perform(who, work)
+def _person_page(who: Visit, found: PersonRecord, link: str | None = None) -> Response:
     return render(
         who,
         who.request,
         "person.html",
         file=found,
-        balance=balance,
+        balance=found.balance,
         tz=who.settings.tz,
-        link=None,
+        link=link,
+        qr=qr_svg(link) if link else None,
     )
+
+
+@router.get("/people/{person_id}")
+def person_file(person_id: int, who: Annotated[Visit, Depends(visit)]) -> Response:
+    return _person_page(who, handle(who, PersonFile(beneficiary_id=person_id)))
 
 
 @router.post("/people/{person_id}/phone")
 def new_phone(
     person_id: int, who: Annotated[Visit, Depends(checked_visit)], phone: Annotated[str, Form()]
 ) -> Response:
-    perform(
-        who,
-        lambda s: change_phone(
-            s, staff=who.staff, beneficiary_id=person_id, phone=phone, now=who.now
-        ),
-    )
+    handle(who, ChangePhone(beneficiary_id=person_id, phone=phone))
     return redirect(f"/people/{person_id}")
 
 
 @router.post("/people/{person_id}/telegram-link")
 def telegram_link(person_id: int, who: Annotated[Visit, Depends(checked_visit)]) -> Response:
     """A fresh deep link, shown once with its QR code (a new link replaces the previous one)."""
-    bot = bot_username(who.request)
-
-    def work(session: Session):  # type: ignore[no-untyped-def]
-        link = issue_link(
-            session, staff=who.staff, beneficiary_id=person_id, now=who.now, bot_username=bot
-        )
-        found = beneficiary_file(session, staff=who.staff, beneficiary_id=person_id, now=who.now)
-        directory = DatabaseDirectory(session, resolver=default_resolver(), now=who.now)
-        return link, found, directory.balance(person_id)
-
-    link, found, balance = perform(who, work)
-    return render(
-        who,
-        who.request,
-        "person.html",
-        file=found,
-        balance=balance,
-        tz=who.settings.tz,
-        link=link,
-        qr=qr_svg(link),
-    )
+    command = IssueTelegramLink(beneficiary_id=person_id, bot_username=bot_username(who.request))
+    link = handle(who, command)
+    return _person_page(who, handle(who, PersonFile(beneficiary_id=person_id)), link)

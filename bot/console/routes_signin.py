@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 
+from bot.api.auth import current_staff
 from bot.console.web import (
     COOKIE,
     LANG_COOKIE,
@@ -31,8 +32,7 @@ from bot.console.web import (
     texts,
     visit,
 )
-from bot.quiet_hours import is_quiet
-from bot.staff_api.auth import current_staff
+from bot.outbox.quiet_hours import is_quiet
 from config.catalogs import load_staff_texts
 from storage.console_links import send_signin_link, use_signin_link
 from storage.console_sessions import (

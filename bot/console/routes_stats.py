@@ -1,33 +1,22 @@
 """Statistics as charts (bookings and attendance per week and per month, vouchers used per
 place, no-show rate, SMS segments and cost per month), the same numbers as tables, and the CSV
-export."""
+export. The numbers are the handlers' (`bot.staff.stats`); this module draws them."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from bot.console.charts import column_chart, row_chart
-from bot.console.web import SECURITY_HEADERS, Visit, perform, render, visit
-from bot.staff_reads import read_stats
-from storage.stats import Stats, stats_csv
-from storage.stats_weekly import weekly_bookings
+from bot.console.web import SECURITY_HEADERS, Visit, handle, render, visit
+from bot.staff.stats import Overview, Statistics, StatisticsOverview
+from storage.stats import stats_csv
 
 __all__ = ["router"]
 
 router = APIRouter()
-
-
-def _stats(who: Visit) -> Stats:
-    price = who.settings.sms_price_eur
-    return perform(who, lambda s: read_stats(s, staff=who.staff, price_eur=price, now=who.now))
-
-
-def _weeks(who: Visit) -> list[dict[str, Any]]:
-    return perform(who, lambda s: weekly_bookings(s, staff=who.staff, now=who.now))
 
 
 def weekly_chart(who: Visit, weeks: list[dict[str, Any]]) -> str:
@@ -44,36 +33,10 @@ def weekly_chart(who: Visit, weeks: list[dict[str, Any]]) -> str:
     )
 
 
-def _by_month(stats: Stats) -> dict[str, dict[str, int]]:
-    months: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in stats.bookings:
-        for key in ("bookings", "attended", "no_show"):
-            months[row["month"]][key] += row[key]
-    return {month: dict(values) for month, values in sorted(months.items())}
-
-
-def _by_place(stats: Stats) -> list[tuple[str, int]]:
-    places: dict[str, int] = defaultdict(int)
-    for row in stats.bookings:
-        places[row["place"]] += row["attended"]
-    return sorted(places.items(), key=lambda item: -item[1])[:12]
-
-
-def _sms_by_month(stats: Stats) -> list[dict[str, Any]]:
-    return [row for row in stats.messages if row["channel"] == "sms"]
-
-
-def charts(who: Visit, stats: Stats) -> dict[str, str]:
-    months = _by_month(stats)
+def charts(who: Visit, overview: Overview) -> dict[str, str]:
+    months, places, sms = overview.months, overview.places, overview.sms
     labels = list(months)
-    rate = [
-        round(100 * m.get("no_show", 0) / (m.get("attended", 0) + m.get("no_show", 0)), 1)
-        if m.get("attended", 0) + m.get("no_show", 0)
-        else 0.0
-        for m in months.values()
-    ]
-    places = _by_place(stats)
-    sms = _sms_by_month(stats)
+    rate = [m["no_show_rate"] for m in months.values()]
     return {
         "bookings": column_chart(
             who.t("stats.chart_bookings"),
@@ -96,22 +59,22 @@ def charts(who: Visit, stats: Stats) -> dict[str, str]:
             [row["month"] for row in sms],
             [(who.t("stats.segments"), [row["segments"] for row in sms])],
         ),
+        "weeks": weekly_chart(who, overview.weeks),
     }
 
 
 @router.get("/stats")
 def statistics(who: Annotated[Visit, Depends(visit)]) -> Response:
-    stats = _stats(who)
-    weeks = _weeks(who)
+    overview = handle(who, StatisticsOverview())
     return render(
         who,
         who.request,
         "stats.html",
-        stats=stats,
-        charts={**charts(who, stats), "weeks": weekly_chart(who, weeks)},
-        weeks=weeks,
-        months=_by_month(stats),
-        sms=_sms_by_month(stats),
+        stats=overview.stats,
+        charts=charts(who, overview),
+        weeks=overview.weeks,
+        months=overview.months,
+        sms=overview.sms,
     )
 
 
@@ -119,7 +82,7 @@ def statistics(who: Annotated[Visit, Depends(visit)]) -> Response:
 def statistics_csv(who: Annotated[Visit, Depends(visit)]) -> Response:
     """The staff API's CSV (cells that a spreadsheet would run as formulas are escaped)."""
     return Response(
-        stats_csv(_stats(who)),
+        stats_csv(handle(who, Statistics())),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": "attachment; filename=stats.csv", **SECURITY_HEADERS},
     )

@@ -1,80 +1,43 @@
 """Today: my places' sessions of the day with their attendees; present / absent in one tap;
-a walk-in booked on someone's behalf."""
+a walk-in booked on someone's behalf. The commands are the staff API's (`bot.staff.bookings`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from datetime import date, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
-from sqlmodel import Session
 
-from bot.console.web import ConsoleRefused, Visit, checked_visit, perform, redirect, render, visit
+from bot.console.web import ConsoleRefused, Visit, checked_visit, handle, redirect, render, visit
+from bot.staff.bookings import BookOnBehalf, BookPersonFound, MarkAttendance, SessionsOfDay
 from storage.access import BookletProof
-from storage.console_queries import find_people, place_names
-from storage.slots_admin import Attendee, book_for, list_slots, mark_attendance, slot_attendees
 
-__all__ = ["SessionOfDay", "router", "today_page"]
+__all__ = ["router", "today_page"]
 
 router = APIRouter()
 
 
-@dataclass(frozen=True)
-class SessionOfDay:
-    slot: Any
-    place: str
-    attendees: list[Attendee]
-
-
-def chosen_day(who: Visit, text: str = "") -> date:
-    """The day asked for (`?day=2026-12-03`), else today in the configured time zone."""
+def _day(text: str) -> date | None:
+    """The day asked for (`?day=2026-12-03`); None (today) when there is none."""
     try:
         return date.fromisoformat(text)
     except ValueError:
-        return who.now.astimezone(who.settings.tz).date()
-
-
-def _sessions_of_day(who: Visit, day: date) -> list[SessionOfDay]:
-    start = datetime.combine(day, time(), tzinfo=who.settings.tz)
-    end = start + timedelta(days=1)
-
-    def work(session: Session) -> list[SessionOfDay]:
-        places = {
-            pid: f"{name} ({commune})"
-            for pid, name, commune in place_names(session, staff=who.staff)
-        }
-        slots = [
-            slot
-            for slot in list_slots(session, staff=who.staff, after=start)
-            if slot.starts_at < end and not slot.cancelled
-        ]
-        return [
-            SessionOfDay(
-                slot,
-                places.get(slot.place_id, str(slot.place_id)),
-                slot_attendees(session, staff=who.staff, slot_id=slot.id or 0),
-            )
-            for slot in slots
-        ]
-
-    return perform(who, work)
+        return None
 
 
 def today_page(who: Visit, text: str = "") -> Response:
-    day = chosen_day(who, text)
-    is_today = day == who.now.astimezone(who.settings.tz).date()
+    shown = handle(who, SessionsOfDay(day=_day(text)))
     return render(
         who,
         who.request,
         "today.html",
-        sessions=_sessions_of_day(who, day),
-        day=day,
-        is_today=is_today,
-        previous=day - timedelta(days=1),
-        following=day + timedelta(days=1),
-        here=f"/today?day={day.isoformat()}",
+        sessions=shown.sessions,
+        day=shown.day,
+        is_today=shown.is_today,
+        previous=shown.day - timedelta(days=1),
+        following=shown.day + timedelta(days=1),
+        here=f"/today?day={shown.day.isoformat()}",
     )
 
 
@@ -91,18 +54,7 @@ def attendance(
     back: Annotated[str, Form()] = "/today",
 ) -> Response:
     """Present redeems the voucher; absent follows the no-show policy (the API's rule)."""
-    policy = who.settings.no_show_policy
-    perform(
-        who,
-        lambda s: mark_attendance(
-            s,
-            staff=who.staff,
-            booking_id=booking_id,
-            attended=attended == "1",
-            no_show_policy=policy,
-            now=who.now,
-        ),
-    )
+    handle(who, MarkAttendance(booking_id=booking_id, attended=attended == "1"))
     return redirect(back)
 
 
@@ -116,17 +68,12 @@ def walk_in(
 ) -> Response:
     """Book a seat for someone found by booklet number, phone or first name (one match), or
     for a walk-in the advisor may not act on yet: booklet number and its code (storage.access)."""
-
-    def work(session: Session) -> None:
-        if code.strip():
-            proof = BookletProof(number=person.strip(), code=code.strip())
-            book_for(session, staff=who.staff, slot_id=slot_id, proof=proof, now=who.now)
-            return
-        hits = find_people(session, staff=who.staff, text=person)
-        if len(hits) != 1:
-            key = "walkin.none" if not hits else "walkin.many"
-            raise ConsoleRefused(422, who.t(key, text=person))
-        book_for(session, staff=who.staff, slot_id=slot_id, beneficiary_id=hits[0].id, now=who.now)
-
-    perform(who, work)
+    if code.strip():
+        proof = BookletProof(number=person.strip(), code=code.strip())
+        handle(who, BookOnBehalf(slot_id=slot_id, proof=proof))
+        return redirect(back)
+    found = handle(who, BookPersonFound(slot_id=slot_id, search=person))
+    if found.booking is None:
+        key = "walkin.none" if not found.matches else "walkin.many"
+        raise ConsoleRefused(422, who.t(key, text=person))
     return redirect(back)

@@ -12,10 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from bot.assistant import telegram_address
+from bot.channels.assistant import telegram_address
+from bot.channels.terminal import chat_lines
+from bot.channels.terminal_voice import call_step
 from bot.console.web import ConsoleRefused, Visit, checked_visit, render, visit
-from bot.terminal import chat_lines
-from bot.terminal_voice import call_step
 from flows.gsm7 import gsm7_length, sms_segments
 from flows.voice import VoiceTurn, spoken_words
 from storage.demo import DEMO_PHONE

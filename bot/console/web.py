@@ -1,7 +1,7 @@
 """What every console page shares: who is signed in, the CSRF check of every form, the
 language, rendering a template, and running a staff action with the staff API's rules.
 
-A staff action runs through `bot.staff_api.plumbing.act`, the API's own unit of work: its
+A staff action runs through `bot.api.plumbing.act`, the API's own unit of work: its
 refusals are audited the same way and come back here as an error page with the same status.
 """
 
@@ -19,9 +19,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
+from bot.api.plumbing import act
+from bot.api.plumbing import handle as api_handle
+from bot.console.dates import DAY_PATTERN, day_text
 from bot.staff import Command
-from bot.staff_api.plumbing import act
-from bot.staff_api.plumbing import handle as api_handle
 from config import Settings
 from config.catalogs import load_console_texts
 from storage.console_sessions import OpenedSession, find_session
@@ -65,6 +66,8 @@ templates.env.filters["euros"] = lambda amount, lang="fr": (
 templates.env.filters["local"] = lambda moment, tz, fmt="%d/%m/%Y %H:%M": (
     moment.astimezone(tz).strftime(fmt) if moment else ""
 )
+templates.env.filters["day"] = day_text
+templates.env.globals["day_pattern"] = DAY_PATTERN
 
 
 class NotSignedIn(Exception):

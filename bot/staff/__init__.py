@@ -1,6 +1,6 @@
 """Staff handlers: every staff action and scheduler job as a command, handled once.
 
-The front-ends — the staff API (`bot.staff_api`), the console (`bot.console`), the CLI
+The front-ends — the staff API (`bot.api`), the console (`bot.console`), the CLI
 (`passnum staff …`, `passnum broadcast`, `passnum privacy`) and the Telegram staff commands —
 parse their input into a command (a frozen dataclass of `bot.staff.<family>`), call
 `StaffService.handle(staff, command, origin=…)` and format what comes back. The handler of a

@@ -97,12 +97,19 @@ class StaffService:
                 session.commit()
                 return cast(R, result)
         except StaffRefused as refused:
-            self._audit_refusal(staff, refused, origin or type(command).__name__, now)
+            self.audit_refusal(staff, refused, origin or type(command).__name__, now=now)
             raise
 
-    def _audit_refusal(
-        self, staff: StaffIdentity, refused: StaffRefused, record: str, now: datetime
+    def audit_refusal(
+        self,
+        staff: StaffIdentity,
+        refused: StaffRefused,
+        record: str,
+        *,
+        now: datetime | None = None,
     ) -> None:
+        """Write a refusal to the audit log in a transaction of its own (also used by a
+        front-end for a usage error it finds before a command exists)."""
         with unit_of_work(self.engine) as session:
             audit(
                 session,
@@ -110,6 +117,6 @@ class StaffService:
                 action=f"refused.{refused.kind}",
                 record=record,
                 detail=refused.message,
-                now=now,
+                now=now or self._clock(),
             )
             session.commit()

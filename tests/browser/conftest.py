@@ -23,7 +23,7 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
-from bot.fake_servers import FakeTelegram, FakeTwilio
+from bot.fakes.servers import FakeTelegram, FakeTwilio
 from storage.db import create_db_engine, unit_of_work
 from storage.staff import create_staff
 

@@ -12,12 +12,12 @@ from typing import Any
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from bot.quiet_hours import next_allowed
+from bot.outbox.quiet_hours import next_allowed
 from config import load_settings
-from flows.gsm7 import sms_segments, to_gsm7
+from flows.gsm7 import gsm7_length, sms_segments, to_gsm7
 from storage.db import create_db_engine, unit_of_work
 from storage.identity import leave_help_request
-from storage.models import Beneficiary, Booklet, HelpRequest, OutboundMessage, Slot
+from storage.models import Beneficiary, Booklet, Broadcast, HelpRequest, OutboundMessage, Slot
 from tests.browser.conftest import SCREENSHOTS, Console, now_utc
 
 MESSAGE = "Nouvel atelier « smartphone » à la médiathèque : réservez vite ! Répondez MENU."
@@ -250,3 +250,66 @@ def test_every_page_with_screenshots(console: Console, browser: Any, tmp_path: A
     shot(phone, "slots-360px")
     phone.get_by_role("link", name="English").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Slots")
+
+
+def _reply_texts(page: Page) -> list[tuple[str, str]]:
+    """(reply as written, its count label) of each bubble the assistant sent."""
+    return [
+        (
+            bubble.evaluate("node => node.firstChild.textContent"),
+            bubble.locator(".count").inner_text(),
+        )
+        for bubble in page.locator(".bubble.out").all()
+    ]
+
+
+def test_the_composer_preview_follows_the_typing(console: Console, browser: Any) -> None:
+    """With JavaScript, the preview card updates while the message is typed, without the
+    preview button: characters, segments and cost follow the text; nothing is stored."""
+    page = sign_in(browser, console, console.admin_token)
+    page.goto(console.url + "/broadcasts")
+    expect(page.get_by_test_id("recipients")).to_have_count(0)
+    page.get_by_label("Destinataires", exact=True).select_option("all")
+    page.get_by_label("Message", exact=True).press_sequentially("Bonjour à tous")
+    expect(page.get_by_test_id("characters")).to_have_text("14")
+    expect(page.get_by_test_id("segments")).to_have_text("1")
+    recipients = int(page.get_by_test_id("recipients").inner_text())
+    assert recipients > 1
+    expect(page.get_by_test_id("cost")).to_have_text(f"{recipients * 0.07:.2f} €".replace(".", ","))
+    longer = " ".join([MESSAGE] * 3)  # two SMS once transliterated
+    sms = to_gsm7(longer)
+    assert sms_segments(sms) == 2
+    page.get_by_label("Message", exact=True).fill(longer)
+    expect(page.get_by_test_id("segments")).to_have_text("2")
+    expect(page.get_by_test_id("characters")).to_have_text(str(len(sms)))
+    expect(page.get_by_test_id("cost")).to_have_text(
+        f"{recipients * 2 * 0.07:.2f} €".replace(".", ",")
+    )
+    expect(page.locator("#preview-slot .sms")).to_have_text(sms)
+    page.get_by_label("Message", exact=True).fill("")
+    expect(page.get_by_test_id("recipients")).to_have_count(0)  # an empty message: no card
+    with _db(console) as session:
+        assert session.scalars(select(Broadcast)).all() == []  # previews store nothing
+
+
+def test_the_try_page_shows_each_reply_with_its_characters_and_segments(
+    console: Console, browser: Any
+) -> None:
+    page = sign_in(browser, console, console.admin_token)
+    page.get_by_role("link", name="Essayer l'assistant").click()
+    page.get_by_label("Écrire en tant que").select_option("unknown")
+    page.get_by_label("Message", exact=True).fill("Bonjour")
+    page.get_by_role("button", name="Envoyer").click()
+    expect(page.locator(".bubble.in")).to_contain_text("Bonjour")
+    expect(page.locator(".bubble.out").first).to_be_visible()
+    replies = _reply_texts(page)
+    assert replies and all(text.strip() for text, _ in replies)
+    for text, count in replies:
+        assert count == f"{gsm7_length(text)} caractères · {sms_segments(text)} SMS", text
+    page.get_by_label("Canal").select_option("telegram")
+    page.get_by_label("Message", exact=True).fill("MENU")
+    page.get_by_role("button", name="Envoyer").click()
+    expect(page.locator(".phone")).to_have_attribute("data-channel", "telegram")
+    expect(page.locator(".bubble.in")).to_contain_text("MENU")
+    telegram = _reply_texts(page)
+    assert telegram and all(count == f"{len(text)} caractères" for text, count in telegram)

@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 from twilio.request_validator import RequestValidator
 
-from bot.fake_servers import FakeTelegram, FakeTwilio
+from bot.fakes.servers import FakeTelegram, FakeTwilio
 from bot.server import create_app
 from config import Settings, load_settings
 from storage.db import create_db_engine, unit_of_work

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import make_url
 
-from bot.fake_servers import FakeTelegram
+from bot.fakes.servers import FakeTelegram
 from tests.e2e.conftest import PUBLIC_URL, TELEGRAM_SECRET, _free_port
 
 WEBHOOK = "/telegram/webhook"
@@ -42,7 +42,7 @@ def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     log = os.environ.get("PASSNUM_TEST_LOG")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "bot.cli.main", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=open(log, "ab") if log else subprocess.DEVNULL,  # noqa: SIM115

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from storage.db import unit_of_work
 from storage.imports import import_slots
 from storage.models import InboundMessage, Place

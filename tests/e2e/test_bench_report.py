@@ -6,8 +6,8 @@ import json
 
 from rich.console import Console
 
-from bot.bench import run_bench
-from bot.bench_report import AIMS, judge_aims
+from bot.bench.report import AIMS, judge_aims
+from bot.bench.suite import run_bench
 
 
 def test_each_aim_is_met_not_met_reported_or_not_run() -> None:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from bot.quiet_hours import is_quiet
+from bot.outbox.quiet_hours import is_quiet
 from storage.console_links import send_signin_link
 from storage.db import unit_of_work
 from storage.models import (

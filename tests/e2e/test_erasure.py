@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import MetaData, create_engine, select
 from sqlalchemy.engine import Engine
 
-from bot.quiet_hours import is_quiet
+from bot.outbox.quiet_hours import is_quiet
 from tests.e2e.conftest import STAFF_TOKEN, LiveApp
 
 ADMIN = {"Authorization": f"Bearer {STAFF_TOKEN}"}
@@ -77,7 +77,7 @@ def _cli(app: LiveApp, tmp_path: Path, *args: str) -> subprocess.CompletedProces
         "PASSNUM_TWILIO_API_BASE": app.settings.twilio_api_base,
     }
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         env=env,
         cwd=tmp_path,
         capture_output=True,

@@ -48,7 +48,7 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     }
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "bot.cli.main", "serve", "--port", str(port)],
             env=env,
             cwd=tmp_path,
             stdout=sink,

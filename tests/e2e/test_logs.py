@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from bot.fake_servers import FakeTwilio
+from bot.fakes.servers import FakeTwilio
+from bot.outbox.twilio_sms import TwilioSmsProvider
 from bot.runtime import configure_logging
-from bot.twilio_sms import TwilioSmsProvider
 from config import load_settings
 from tests.e2e.conftest import LiveApp
 

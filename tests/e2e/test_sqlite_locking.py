@@ -51,7 +51,16 @@ def test_a_webhook_is_answered_while_the_broadcast_cli_waits_at_its_prompt(
         pytest.skip("about SQLite's single writer")
     env = {**os.environ, "PASSNUM_DATABASE_URL": live_app.settings.database_url}
     cli = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "broadcast", "--segment", "all", "--message", "Bonjour"],
+        [
+            sys.executable,
+            "-m",
+            "bot.cli.main",
+            "broadcast",
+            "--segment",
+            "all",
+            "--message",
+            "Bonjour",
+        ],
         cwd=ROOT,
         env={**env, "PYTHONPATH": str(ROOT), "COLUMNS": "200"},
         stdin=subprocess.PIPE,

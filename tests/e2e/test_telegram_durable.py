@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from bot.fake_servers import FakeTelegram
+from bot.fakes.servers import FakeTelegram
 from tests.e2e.telegram_process import (
     SECRET_HEADER,
     WEBHOOK,

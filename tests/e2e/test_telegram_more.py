@@ -9,7 +9,7 @@ import uvicorn
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.fake_servers import FakeTelegram
+from bot.fakes.servers import FakeTelegram
 from bot.server import create_app
 from config import load_settings
 from storage.db import create_db_engine, unit_of_work

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 from twilio.request_validator import RequestValidator
 
-from bot.fake_servers import FakeTwilio
+from bot.fakes.servers import FakeTwilio
 from storage.booking import reserve_seat
 from storage.db import create_db_engine, unit_of_work
 from storage.demo import load_demo
@@ -53,7 +53,7 @@ def _env(database_url: str, twilio: FakeTwilio) -> dict[str, str]:
 def _serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "bot.cli.main", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -147,7 +147,7 @@ def _book_many(engine) -> None:  # type: ignore[no-untyped-def]
 
 def _tick(env: dict[str, str], now: datetime) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "tick", "--now", now.isoformat()],
+        [sys.executable, "-m", "bot.cli.main", "tick", "--now", now.isoformat()],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -132,8 +132,8 @@ def test_a_reminder_call_is_placed_once_outside_quiet_hours_and_its_keys_act(
     import asyncio
     from datetime import timedelta
 
-    from bot.channels import build_providers
-    from bot.scheduler import tick
+    from bot.outbox.channel_providers import build_providers
+    from bot.outbox.scheduler import tick
     from storage.models import Booking, BookingStatus, OutboundMessage
     from tests.e2e.conftest import PUBLIC_URL
     from tests.e2e.voice_calls import FIXED_NOW, Call, voice_app
@@ -174,8 +174,8 @@ def test_a_reminder_call_answered_1_confirms_and_hangs_up(database_url: str) -> 
     import asyncio
     from datetime import timedelta
 
-    from bot.channels import build_providers
-    from bot.scheduler import tick
+    from bot.outbox.channel_providers import build_providers
+    from bot.outbox.scheduler import tick
     from storage.models import Booking, BookingStatus
     from tests.e2e.voice_calls import FIXED_NOW, Call, voice_app
 
@@ -202,7 +202,7 @@ def test_passnum_chat_plays_a_call_in_the_terminal(tmp_path: Path) -> None:
     import sys
 
     env = {**os.environ, "PASSNUM_DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}"}
-    passnum = [sys.executable, "-m", "bot.cli"]
+    passnum = [sys.executable, "-m", "bot.cli.main"]
     subprocess.run([*passnum, "demo"], env=env, check=True, capture_output=True, cwd=tmp_path)
     played = subprocess.run(
         [*passnum, "chat", "--channel", "voice"],

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.twiml import messages_twiml
+from bot.channels.twiml import messages_twiml
 from storage.db import is_sqlite, unit_of_work
 from storage.demo import DEMO_PHONE
 from tests.e2e.conftest import LiveApp

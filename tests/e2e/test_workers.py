@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from bot.fake_servers import FakeTwilio
+from bot.fakes.servers import FakeTwilio
 from storage.db import create_db_engine, unit_of_work
 from storage.demo import load_demo
 from storage.migrate import upgrade
@@ -31,7 +31,7 @@ MESSAGES = 200
 
 def _serve(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", *args],
+        [sys.executable, "-m", "bot.cli.main", "serve", *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -35,7 +35,7 @@ import httpx
 import uvicorn
 from twilio.request_validator import RequestValidator
 
-from bot.fake_servers import FakeTwilio
+from bot.fakes.servers import FakeTwilio
 from bot.server import create_app
 from config import load_settings
 from storage.db import create_db_engine, unit_of_work

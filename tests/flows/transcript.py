@@ -13,7 +13,7 @@ A transcript file:
     ! wait 31m                      the world changes: wait, full SLOT, gone SLOT, vouchers N
 
 The state is dumped to JSON and loaded again between steps; refused effects are fed back
-as `Rejected` with the previous state, like bot/assistant.py does.
+as `Rejected` with the previous state, like bot/channels/assistant.py does.
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.dispatcher import DispatchConfig
-from bot.fake_provider import FakeGateway, LoopbackProvider
-from bot.pacing import PacingConfig
+from bot.fakes.provider import FakeGateway, LoopbackProvider
+from bot.outbox.dispatcher import DispatchConfig
+from bot.outbox.pacing import PacingConfig
 from config import Settings
 
 UNPACED = PacingConfig(None, None, None)

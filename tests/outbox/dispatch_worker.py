@@ -16,10 +16,10 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.dispatcher import DispatchConfig, Dispatcher
-from bot.fake_provider import LoopbackProvider
-from bot.pacing import PacingConfig
-from bot.twilio_sms import TwilioSmsProvider
+from bot.fakes.provider import LoopbackProvider
+from bot.outbox.dispatcher import DispatchConfig, Dispatcher
+from bot.outbox.pacing import PacingConfig
+from bot.outbox.twilio_sms import TwilioSmsProvider
 from config import Settings
 from storage import outbox
 from storage.db import create_db_engine, unit_of_work

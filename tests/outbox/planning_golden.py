@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
-from bot.scheduler import plan
+from bot.outbox.scheduler import plan
 from config import Settings
 from storage.models import (
     Beneficiary,

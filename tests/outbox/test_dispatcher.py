@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot.dispatcher import DispatchConfig, Dispatcher
-from bot.fake_provider import LoopbackProvider
-from bot.providers import Outcome, SendResult
+from bot.fakes.provider import LoopbackProvider
+from bot.outbox.dispatcher import DispatchConfig, Dispatcher
+from bot.outbox.providers import Outcome, SendResult
 from storage import outbox
 from storage.db import unit_of_work
 from storage.models import Beneficiary, OutboundMessage
@@ -116,7 +116,7 @@ class _NotConfigured:
 async def test_no_sms_provider_keeps_messages(engine, settings, fast, caplog) -> None:
     ids = _queue(engine, 3)
     dispatcher = Dispatcher(engine, {"sms": _NotConfigured()}, settings, config=fast)
-    with caplog.at_level(logging.WARNING, logger="bot.dispatcher"):
+    with caplog.at_level(logging.WARNING, logger="bot.outbox.dispatcher"):
         await dispatcher.dispatch_due(MONDAY_10)
         await dispatcher.dispatch_due(MONDAY_10 + timedelta(hours=1))
     assert {_row(engine, i).status for i in ids} == {"queued"}
@@ -163,7 +163,7 @@ async def test_daily_sms_cap(engine, gateway, providers, fast, caplog) -> None:
     settings = make_settings(sms_daily_cap=5)
     _queue(engine, 4, segments=2)
     dispatcher = Dispatcher(engine, providers, settings, config=fast)
-    with caplog.at_level(logging.ERROR, logger="bot.dispatcher"):
+    with caplog.at_level(logging.ERROR, logger="bot.outbox.dispatcher"):
         first = await dispatcher.dispatch_due(MONDAY_10)
         await dispatcher.dispatch_due(MONDAY_10 + timedelta(hours=1))
     assert first.sent == 2 and len(gateway.received) == 2  # 4 segments; a 3rd would make 6

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.fake_servers import FakeTwilio
+from bot.fakes.servers import FakeTwilio
 from storage import outbox
 from storage.db import create_db_engine, unit_of_work
 from storage.migrate import upgrade

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.pacing import PacingConfig, pacer_for
+from bot.outbox.pacing import PacingConfig, pacer_for
 
 
 class _Clock:

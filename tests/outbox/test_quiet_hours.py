@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.quiet_hours import is_quiet, next_allowed, previous_open_day
+from bot.outbox.quiet_hours import is_quiet, next_allowed, previous_open_day
 from tests.outbox.conftest import make_settings, paris
 
 S = make_settings()

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot.channels import build_providers
-from bot.dispatcher import Dispatcher
-from bot.fake_servers import FakeTelegram
+from bot.fakes.servers import FakeTelegram
+from bot.outbox.channel_providers import build_providers
+from bot.outbox.dispatcher import Dispatcher
 from storage import outbox
 from storage.db import unit_of_work
 from storage.models import OutboundMessage

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.quiet_hours import SendingCalendar, is_quiet
-from bot.scheduler import plan, tick
+from bot.outbox.quiet_hours import SendingCalendar, is_quiet
+from bot.outbox.reminder_planning import catalog_renderer
+from bot.outbox.scheduler import plan, tick
 from storage.booking import cancel_booking, reserve_seat
 from storage.db import unit_of_work
 from storage.models import Booking, OutboundMessage, Slot, Voucher
-from storage.reminders import Person, catalog_renderer, choose_address, notify_slot_changed
+from storage.reminders import notify_slot_changed
 from tests import factories
 from tests.outbox.conftest import make_settings, paris
 
@@ -145,15 +146,6 @@ def test_planning_is_idempotent(engine, settings) -> None:
     assert [k.split(":")[0] for k in keys] == ["h2", "j1"]
 
 
-def test_channel_choice() -> None:
-    both = Person(1, "A", "fr", PHONE, 42, None, "telegram", False)
-    assert choose_address(both) == ("telegram", "tg:42")
-    assert choose_address(Person(1, "A", "fr", PHONE, 42, "sms", "telegram", False))[0] == "sms"
-    assert choose_address(Person(1, "A", "fr", PHONE, 42, None, "telegram", True))[0] == "sms"
-    assert choose_address(Person(1, "A", "fr", None, 42, "sms", None, False))[0] == "telegram"
-    assert choose_address(Person(1, "A", "fr", None, None, None, None, False)) is None
-
-
 def test_telegram_gets_original_text(settings) -> None:
     render = catalog_renderer(settings.tz)
     params = {
@@ -208,7 +200,8 @@ def test_cancelled_slot_notifies_and_drops_reminders(engine, settings) -> None:
     plan(engine, settings, now=now)
     with unit_of_work(engine) as session:
         session.get(Slot, slot_id).cancelled = True
-        assert notify_slot_changed(session, slot_id, "cancelled", now, tz=settings.tz) == 1
+        render = catalog_renderer(settings.tz)
+        assert notify_slot_changed(session, slot_id, "cancelled", now, render=render) == 1
         session.commit()
     with Session(engine) as session:
         rows = {r.dedupe_key.split(":")[0]: r for r in session.scalars(select(OutboundMessage))}
@@ -217,7 +210,7 @@ def test_cancelled_slot_notifies_and_drops_reminders(engine, settings) -> None:
 
 
 def test_expire_vouchers(engine, settings) -> None:
-    from bot.scheduler import expire
+    from bot.outbox.scheduler import expire
 
     with unit_of_work(engine) as session:
         factories.beneficiary(session, vouchers=2, expires_on=date(2026, 11, 30))

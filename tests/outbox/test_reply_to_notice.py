@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.assistant import Assistant
+from bot.channels.assistant import Assistant
 from flows import Text
 from storage.booking import reserve_seat
 from storage.models import OutboundMessage, OutboundStatus

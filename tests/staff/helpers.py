@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from bot.dispatcher import DispatchConfig
-from bot.pacing import PacingConfig
+from bot.outbox.dispatcher import DispatchConfig
+from bot.outbox.pacing import PacingConfig
 from storage.db import unit_of_work
 from storage.models import Beneficiary
 from storage.staff import StaffIdentity, create_staff

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot import quiet_hours
-from bot.channels import build_providers
-from bot.dispatcher import Dispatcher
+from bot.outbox import quiet_hours
+from bot.outbox.channel_providers import build_providers
+from bot.outbox.dispatcher import Dispatcher
 from storage.db import unit_of_work
 from storage.models import AuditEntry, Beneficiary, Booking, Booklet, HelpRequest, OutboundMessage
 from tests.e2e.conftest import STAFF_TOKEN, LiveApp

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot import quiet_hours
-from bot.channels import build_providers
-from bot.dispatcher import Dispatcher
+from bot.outbox import quiet_hours
+from bot.outbox.channel_providers import build_providers
+from bot.outbox.dispatcher import Dispatcher
 from storage.db import unit_of_work
 from storage.models import AuditEntry, Beneficiary, Booking, Slot, Voucher
 from tests.e2e.conftest import STAFF_TOKEN, LiveApp

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from storage.db import create_db_engine, unit_of_work
 from storage.models import AuditEntry, Beneficiary, Broadcast
 from tests.e2e.conftest import STAFF_TOKEN, LiveApp

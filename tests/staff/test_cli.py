@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from storage.db import create_db_engine, unit_of_work
 from storage.models import Broadcast, OutboundMessage
 

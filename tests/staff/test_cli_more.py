@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from typer.testing import CliRunner, Result
 
-from bot.cli import app
+from bot.cli.main import app
 from storage.db import create_db_engine, unit_of_work
 from storage.directory import link_token_hash
 from storage.models import (

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from storage.db import create_db_engine, unit_of_work
 from storage.staff_tokens import TokenRefused, check_token
 

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from bot import quiet_hours
-from bot.channels import build_providers
-from bot.cli import app as cli_app
-from bot.dispatcher import Dispatcher
+from bot.cli.main import app as cli_app
+from bot.outbox import quiet_hours
+from bot.outbox.channel_providers import build_providers
+from bot.outbox.dispatcher import Dispatcher
 from storage import outbox
 from storage.db import unit_of_work
 from storage.models import Beneficiary, HelpRequest, OutboundMessage

@@ -8,6 +8,7 @@ import importlib
 import inspect
 import pkgutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -96,3 +97,9 @@ def test_an_unknown_person_is_not_found_without_origin_the_command_names_itself(
     assert [(action, record) for _, action, record, _ in _audit(engine)] == [
         ("refused.not_found", "ExportPerson")
     ]
+
+
+def test_the_architecture_page_lists_every_command() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "architecture.md").read_text()
+    missing = [c.__name__ for c in staff_handlers() if f" {c.__name__}" not in page]
+    assert missing == [], f"docs/architecture.md does not list {missing}"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot import telegram_staff
+from bot.channels import telegram_staff
 from bot.console import routes_signin
 from config.catalogs import load_staff_texts
 from storage import booklet_guard
@@ -56,7 +56,7 @@ def _placeholders(template: str) -> set[tuple[str, str]]:
 
 
 def _text_calls() -> list[ast.Call]:
-    """Every `_text("staff.…", …)` call with a literal key in bot/telegram_staff.py."""
+    """Every `_text("staff.…", …)` call with a literal key in bot/channels/telegram_staff.py."""
     return [
         node
         for node in ast.walk(ast.parse(SOURCE))

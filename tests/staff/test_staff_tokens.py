@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from config import SettingsError, load_settings
 from storage.db import unit_of_work
 from storage.models import AuditEntry, Staff
@@ -132,7 +132,7 @@ def test_the_server_does_not_start_with_a_weak_bootstrap_token(tmp_path) -> None
     env = {k: v for k, v in os.environ.items() if not k.startswith("PASSNUM_")}
     env |= {"PASSNUM_STAFF_TOKEN": "changeme", "PASSNUM_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", "0"],
+        [sys.executable, "-m", "bot.cli.main", "serve", "--port", "0"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from storage.csv_safety import safe_cell
 from storage.db import unit_of_work
 from storage.models import Booking, Booklet, Place, Slot, Voucher

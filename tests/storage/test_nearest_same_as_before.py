@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import and_, select, update
 from sqlmodel import Session
 
-from bot.bench_data import TOPIC_KEYS, seed_national
+from bot.bench.data import TOPIC_KEYS, seed_national
 from flows.types import SlotView
 from storage.db import unit_of_work
 from storage.geo import haversine_km

@@ -1,0 +1,1 @@
+"""`passnum bench`: the benchmark suite and the servers it measures."""

@@ -1,0 +1,1 @@
+"""People talking to the assistant: SMS, voice and Telegram webhooks, the terminal."""

@@ -1,0 +1,1 @@
+"""The `passnum` command line: parse, call a staff handler, format."""

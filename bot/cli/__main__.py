@@ -1,0 +1,5 @@
+"""`python -m bot.cli`: the same as `passnum`."""
+
+from bot.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Loopback fakes of Twilio and Telegram for tests, benchmarks and the demo."""

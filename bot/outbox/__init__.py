@@ -1,0 +1,1 @@
+"""Sending: the dispatcher, pacing, quiet hours, the channel providers, the scheduler."""

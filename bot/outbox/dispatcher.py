@@ -1,0 +1,246 @@
+"""The dispatcher: takes due rows from the outbox and sends them through the channel providers.
+
+One pass (`dispatch_due`) first reconciles rows left "sent, unconfirmed" by a dispatcher that
+died during a provider call (bot.outbox.reconcile), then claims batches per channel until
+nothing is due and sends each batch with bounded concurrency at the channel's pace
+(bot.outbox.pacing). Each message is committed as "attempt started" just before its provider
+call and its outcome is committed as soon as the call returns, so a SIGKILL can leave at most the
+messages whose call was under way unrecorded, and those are reconciled, not resent blindly.
+Several dispatchers (processes) can run at once: claims are atomic
+(storage.outbox.claim_batch), so no message is sent twice by them. No transaction is open
+during a provider call.
+
+Outcomes (sent, temporary, permanent, unknown, not configured) and what each does to its row:
+bot.outbox.outcomes.
+
+Before sending: nothing at all in quiet hours (bot.outbox.quiet_hours); the checks on each
+claimed batch (not_after, opted out, reminders off, SMS daily cap) are in bot.outbox.checks;
+when the SMS cap is reached an error is logged once per day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+
+from bot.outbox import quiet_hours
+from bot.outbox.checks import screen, split_at_cap
+from bot.outbox.outcomes import DispatchConfig, DispatchReport, record_outcomes
+from bot.outbox.pacing import pacer_for, wave_size
+from bot.outbox.providers import Outcome, Provider, SendResult
+from bot.outbox.reconcile import reconcile
+from config import Settings
+from storage import outbox
+from storage.db import read_only, unit_of_work
+from storage.opt_outs import opted_out_among
+from storage.outbox import Claimed
+
+__all__ = ["DispatchConfig", "DispatchReport", "Dispatcher"]
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    """Sends the outbox; `providers` maps a channel ("sms", "telegram") to its Provider."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        providers: dict[str, Provider],
+        settings: Settings,
+        *,
+        config: DispatchConfig | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.providers = providers
+        self.settings = settings
+        self.config = config or DispatchConfig()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        channels = ("sms", "telegram", "voice")  # voice: reminder calls, paced like SMS
+        self._pacers = {ch: pacer_for(ch, self.config.pacing) for ch in channels}
+        self._logged: set[str] = set()
+
+    async def dispatch_due(self, now: datetime | None = None) -> DispatchReport:
+        """One pass: send everything due (at `now`, fixed, when given; else the clock)."""
+        with unit_of_work(self.engine) as session:
+            cancelled = outbox.cancel_expired(session, now=now or self.clock())
+            session.commit()
+        total = DispatchReport(cancelled=cancelled)
+        for provider in self.providers.values():
+            total.add(
+                await reconcile(
+                    self.engine, provider, now=now or self.clock(), claim_for=self.config.claim_for
+                )
+            )
+        reports = await asyncio.gather(*(self._channel_pass(ch, now) for ch in self._pacers))
+        for report in reports:
+            total.add(report)
+        return total
+
+    async def run_forever(
+        self, *, interval: float = 2.0, stop: asyncio.Event | None = None
+    ) -> None:
+        """Dispatch passes until `stop` is set; an error is logged and the loop goes on."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                await self.dispatch_due()
+            except Exception:  # a database hiccup must not end sending for good
+                log.exception("dispatch pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    async def _channel_pass(self, channel: str, fixed_now: datetime | None) -> DispatchReport:
+        report = DispatchReport()
+        while True:
+            now = fixed_now or self.clock()
+            limit = self._budget(channel, now)
+            if limit <= 0:
+                return report
+            batch = outbox.claim_batch(
+                self.engine, channel=channel, limit=limit, now=now, claim_for=self.config.claim_for
+            )
+            if not batch:
+                return report
+            batch_report, stop = await self._process(channel, batch, now, fixed_now)
+            report.add(batch_report)
+            if stop:
+                return report
+
+    def _budget(self, channel: str, now: datetime) -> int:
+        """How many rows to claim now: 0 in quiet hours, without provider, or over the cap."""
+        if quiet_hours.is_quiet(now, self.settings):
+            return 0
+        if channel not in self.providers:
+            if self._has_due(channel, now):
+                self._log_once(
+                    f"nc:{channel}", f"not sent: no {channel.upper()} provider configured"
+                )
+            return 0
+        if channel != "sms":
+            return self.config.batch_size
+        left = self._sms_left_today(now)
+        if left <= 0:
+            self._log_cap(now)
+        return min(self.config.batch_size, max(left, 0))
+
+    def _log_cap(self, now: datetime) -> None:
+        day = now.astimezone(self.settings.tz).date()
+        self._log_once(
+            f"cap:{day}",
+            f"SMS daily cap of {self.settings.sms_daily_cap} "
+            f"segments reached on {day}: SMS wait until tomorrow",
+            logging.ERROR,
+        )
+
+    def _has_due(self, channel: str, now: datetime) -> bool:
+        with read_only(self.engine) as session:
+            return outbox.has_due(session, channel=channel, now=now)
+
+    def _sms_left_today(self, now: datetime) -> int:
+        local = now.astimezone(self.settings.tz)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        with read_only(self.engine) as session:
+            spent = outbox.segments_sent_since(session, channel="sms", since=midnight)
+        return self.settings.sms_daily_cap - spent
+
+    async def _process(
+        self, channel: str, batch: list[Claimed], now: datetime, fixed_now: datetime | None
+    ) -> tuple[DispatchReport, bool]:
+        """Check, send and record one claimed batch; True when the channel must stop."""
+        to_send, skipped = self._screen(batch, now)
+        to_send, over_cap = self._within_cap(channel, to_send, now)
+        if over_cap:
+            self._log_cap(now)
+        report = self._record([], skipped, over_cap, fixed_now or self.clock())
+        sent, not_configured = await self._send_all(channel, to_send, fixed_now)
+        report.add(sent)
+        return report, not_configured or bool(over_cap)
+
+    def _screen(self, batch: list[Claimed], now: datetime) -> tuple[list[Claimed], dict[int, str]]:
+        """Split the batch into what may go and what is cancelled (id → reason)."""
+        ids = [m.beneficiary_id for m in batch if m.beneficiary_id is not None]
+        with read_only(self.engine) as session:
+            flags = outbox.recipient_flags(session, ids)
+            stopped = opted_out_among(session, [m.address for m in batch])
+        return screen(
+            batch, flags, now, opted_out_addresses=stopped, sms_regions=self.settings.sms_regions
+        )
+
+    def _within_cap(
+        self, channel: str, batch: list[Claimed], now: datetime
+    ) -> tuple[list[Claimed], list[Claimed]]:
+        if channel != "sms":
+            return batch, []
+        return split_at_cap(batch, self._sms_left_today(now))
+
+    async def _send_all(
+        self, channel: str, batch: list[Claimed], fixed_now: datetime | None
+    ) -> tuple[DispatchReport, bool]:
+        """Send the batch in waves (bot.outbox.pacing.wave_size: half a second of sending): each
+        wave is committed as "attempt started", sent with bounded concurrency, and its outcomes
+        recorded at once, so a crash leaves at most one wave unrecorded, and that wave is
+        reconciled, not resent blindly."""
+        provider, pacer = self.providers[channel], self._pacers[channel]
+        size = wave_size(channel, self.config.pacing, self.config.batch_size)
+        gate = asyncio.Semaphore(self.config.concurrency)
+
+        async def send(message: Claimed) -> tuple[Claimed, SendResult]:
+            async with gate:
+                await pacer.wait_turn(message.address, message.segments)
+                return message, await self._send_one(provider, message)
+
+        report, not_configured = DispatchReport(), False
+        for start in range(0, len(batch), size):
+            now = fixed_now or self.clock()
+            wave = outbox.start_attempts(self.engine, batch[start : start + size], now=now)
+            results = list(await asyncio.gather(*(send(m) for m in wave)))
+            report.add(self._record(results, {}, [], fixed_now or self.clock()))
+            not_configured |= any(r.outcome == Outcome.NOT_CONFIGURED for _, r in results)
+        pacer.forget_idle()
+        return report, not_configured
+
+    async def _send_one(self, provider: Provider, message: Claimed) -> SendResult:
+        try:
+            return await provider.send(message.address, message.body or "")
+        except Exception as exc:  # a provider bug: we cannot know whether it went out
+            log.exception("provider %s raised on outbox row %s", provider.channel, message.id)
+            return SendResult(Outcome.UNKNOWN, error=f"provider error: {exc!r}")
+
+    def _record(
+        self,
+        results: list[tuple[Claimed, SendResult]],
+        skipped: dict[int, str],
+        over_cap: list[Claimed],
+        now: datetime,
+    ) -> DispatchReport:
+        tomorrow = self._next_local_midnight(now)
+        with unit_of_work(self.engine) as session:
+            report = record_outcomes(
+                session,
+                results,
+                skipped,
+                over_cap,
+                now=now,
+                tomorrow=tomorrow,
+                config=self.config,
+                log_once=self._log_once,
+            )
+            session.commit()
+        return report
+
+    def _next_local_midnight(self, now: datetime) -> datetime:
+        local = now.astimezone(self.settings.tz)
+        next_day = local.date() + timedelta(days=1)
+        return datetime.combine(next_day, datetime.min.time(), self.settings.tz).astimezone(UTC)
+
+    def _log_once(self, key: str, message: str, level: int = logging.WARNING) -> None:
+        if key not in self._logged:
+            self._logged.add(key)
+            log.log(level, message)
