@@ -25,12 +25,14 @@ storage.opt_outs, storage.notices, storage.directory); the contract tests
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -39,10 +41,11 @@ from flows.types import Balance, BeneficiaryView, BookingNotice, BookingView, Sl
 from storage.abuse import InboundLimits, Verdict, address_key, judge_inbound, window_start
 from storage.conversation_sql import POSTGRES, SQLITE
 from storage.conversations import InboundRecord
-from storage.db import SQLITE_BUSY_TIMEOUT_MS, sqlite_write_lock
+from storage.db import sqlite_write_lock
 from storage.directory import commune_name
 from storage.identity import telegram_chat_id
 from storage.notices import NOTICE_LIFETIME, booking_id_of_key
+from storage.types import read_utc, sqlite_time
 
 __all__ = [
     "Arrival",
@@ -58,19 +61,7 @@ class WouldWait(Exception):
     """Another writer holds SQLite's write lock: this caller asked not to wait for it."""
 
 
-# -- values in and out: SQLite keeps datetimes as SQLAlchemy writes them ------------------
-
-
-def _sqlite_time(moment: datetime) -> str:
-    """The text SQLAlchemy's SQLite DATETIME stores (storage.types.UTCDateTime): naive UTC,
-    always with microseconds, so that comparisons and keys match the ORM's rows exactly."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _read_time(value: Any) -> datetime:
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+# -- values in and out: SQLite keeps datetimes as SQLAlchemy writes them (storage.types) --
 
 
 def _read_date(value: Any) -> date | None:
@@ -134,7 +125,7 @@ class ConversationStore:
     # -- plumbing ---------------------------------------------------------------------
 
     def _time(self, moment: datetime) -> Any:
-        return _sqlite_time(moment) if self.sqlite else moment
+        return sqlite_time(moment) if self.sqlite else moment
 
     def _run(self, name: str, params: dict[str, Any]) -> Any:
         if self._session is not None:
@@ -326,7 +317,7 @@ class ConversationStore:
         if isinstance(saved, str):
             saved = json.loads(saved)
         booking_id = booking_id_of_key(key) if key is not None else None
-        notice = BookingNotice(booking_id, _read_time(sent_at)) if booking_id is not None else None
+        notice = BookingNotice(booking_id, read_utc(sent_at)) if booking_id is not None else None
         return Conversation(dict(saved) if saved is not None else None, bool(stopped), notice)
 
     def last_booking_notice(
@@ -342,7 +333,7 @@ class ConversationStore:
         if row is None or row[0] is None:
             return None
         booking_id = booking_id_of_key(row[0])
-        return BookingNotice(booking_id, _read_time(row[1])) if booking_id is not None else None
+        return BookingNotice(booking_id, read_utc(row[1])) if booking_id is not None else None
 
     # -- the flows' common lookups (storage.directory.DatabaseDirectory) --------------
 
@@ -375,8 +366,8 @@ class ConversationStore:
                     place_name=row[2],
                     address=row[3],
                     commune=row[4],
-                    starts_at=_read_time(row[5]),
-                    ends_at=_read_time(row[6]),
+                    starts_at=read_utc(row[5]),
+                    ends_at=read_utc(row[6]),
                     topic=row[7],
                     free_seats=max(row[8] - row[9], 0),
                     place_phone=row[10],
@@ -386,21 +377,45 @@ class ConversationStore:
         ]
 
 
-def _begin(connection: Connection, *, sqlite: bool, wait: bool) -> None:
-    """BEGIN (IMMEDIATE on SQLite, storage.db); without `wait`, a write lock held by another
-    process makes it fail at once (WouldWait) instead of waiting on the busy timeout."""
-    if not sqlite or wait:
-        connection.begin()
-        return
+# SQLite: the event loop's turns run on one connection of their own per engine, kept open
+# between turns (no pool checkout and check-in, no busy-timeout toggling a turn), closed with
+# the engine. It is only used under the process's write lock, so by one thread at a time.
+_LOOP_CONNECTIONS: dict[Engine, Connection] = {}
+_LOOP_CONNECTIONS_LOCK = threading.Lock()
+
+
+def _loop_connection(engine: Engine) -> Connection:
+    """The loop's connection: its busy timeout is 0 for good, so a write lock held by another
+    process makes BEGIN IMMEDIATE fail at once (WouldWait) instead of blocking the loop."""
+    connection = _LOOP_CONNECTIONS.get(engine)
+    if connection is not None and not connection.closed and not connection.invalidated:
+        return connection
+    connection = engine.connect()
     driver = connection.connection.driver_connection
     assert driver is not None
     driver.execute("PRAGMA busy_timeout=0")
+    with _LOOP_CONNECTIONS_LOCK:
+        if engine not in _LOOP_CONNECTIONS:
+            event.listen(engine, "engine_disposed", _close_loop_connection)
+        _LOOP_CONNECTIONS[engine] = connection
+    return connection
+
+
+def _close_loop_connection(engine: Engine) -> None:
+    with _LOOP_CONNECTIONS_LOCK:
+        connection = _LOOP_CONNECTIONS.pop(engine, None)
+    if connection is not None:  # closed for good: never back in a pool with no busy timeout
+        connection.invalidate()
+        connection.close()
+
+
+@contextmanager
+def _turn(connection: Connection) -> Iterator[ConversationStore]:
+    store = ConversationStore(connection)
     try:
-        connection.begin()
-    except OperationalError as error:
-        raise WouldWait from error
+        yield store
     finally:
-        driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        store.close()
 
 
 @contextmanager
@@ -415,13 +430,23 @@ def conversation_unit(engine: Engine, *, wait: bool = True) -> Iterator[Conversa
     if lock is not None and not lock.acquire(blocking=wait):
         raise WouldWait
     try:
-        with engine.connect() as connection:
-            _begin(connection, sqlite=lock is not None, wait=wait)
-            store = ConversationStore(connection)
-            try:
+        if lock is None or wait:
+            with engine.connect() as connection:
+                connection.begin()  # BEGIN IMMEDIATE on SQLite (storage.db)
+                with _turn(connection) as store:
+                    yield store
+            return
+        connection = _loop_connection(engine)
+        try:
+            connection.begin()
+        except OperationalError as error:  # another process holds the write lock
+            raise WouldWait from error
+        try:
+            with _turn(connection) as store:
                 yield store
-            finally:
-                store.close()
+        finally:
+            if connection.in_transaction():
+                connection.rollback()
     finally:
         if lock is not None:
             lock.release()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -106,6 +107,7 @@ def _check_national_prefix(digits: str, region: str) -> None:
         raise InvalidPhone(f"a national number must start with {prefix} (or give +country code)")
 
 
+@functools.lru_cache(maxsize=8192)  # asked on every inbound SMS; parsing costs ~25 µs
 def is_french(e164: str) -> bool:
     """True for numbers of France, overseas departments included."""
     try:

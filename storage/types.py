@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["MAX_YEAR", "MIN_YEAR", "UTCDateTime", "in_service_years", "utc"]
+__all__ = [
+    "MAX_YEAR",
+    "MIN_YEAR",
+    "UTCDateTime",
+    "in_service_years",
+    "read_utc",
+    "sqlite_time",
+    "utc",
+]
 
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -25,6 +34,21 @@ def utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r}: give a timezone")
     return value.astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=64)  # a conversation turn passes the same few instants many times
+def sqlite_time(moment: datetime) -> str:
+    """The text SQLAlchemy's SQLite DATETIME stores (UTCDateTime below): naive UTC, always
+    with microseconds, so that SQL on the driver's cursor compares and keys as the ORM does."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def read_utc(value: Any) -> datetime:
+    """A datetime read on the driver's cursor (SQLite's text, psycopg's aware value), in UTC."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    moment: datetime = value
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -28,7 +28,7 @@ from typing import Any
 
 from twilio.request_validator import RequestValidator
 
-__all__ = ["bench_webhook", "bench_webhook_postgresql", "webhook_benches"]
+__all__ = ["bench_webhook", "bench_webhook_postgresql", "fresh_schema", "webhook_benches"]
 
 AUTH_TOKEN = "bench-auth-token"
 PUBLIC_URL = "https://passnum.bench.invalid"
@@ -275,7 +275,7 @@ def bench_webhook(workdir: Path, quick: bool, baseline: Path | None = None) -> d
 
 
 @contextmanager
-def _fresh_schema(database_url: str) -> Iterator[str]:
+def fresh_schema(database_url: str) -> Iterator[str]:
     """A throw-away schema on the PostgreSQL server: the bench never touches other tables."""
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
@@ -300,7 +300,7 @@ def bench_webhook_postgresql(
 ) -> dict[str, Any]:
     """PostgreSQL: full vs bare as on SQLite, then the full path's throughput with
     `--workers` 1, 2 and 4, alternated in the same rounds."""
-    with _fresh_schema(database_url) as url:
+    with fresh_schema(database_url) as url:
         result = _compare(url, quick, baseline, "postgresql")
         phones = _seed(url, 20)
         rounds, count = (2, 400) if quick else (3, 1500)

@@ -249,14 +249,17 @@ def bench(
     ] = None,
     database_url: Annotated[
         str | None,
-        typer.Option(help="PostgreSQL URL: the webhook rows run there too (a throw-away schema)"),
+        typer.Option(
+            help="PostgreSQL URL: the webhook and nearest-slot rows run there too "
+            "(a throw-away schema)"
+        ),
     ] = None,
     baseline: Annotated[
         Path | None,
         typer.Option(help="an earlier passnum source tree: its webhook path in the same rounds"),
     ] = None,
 ) -> None:
-    """Run the benchmark suite; print a table and write JSON."""
+    """Run the benchmark suite; print every figure and the aims (met or not), write JSON."""
     from bot.bench.suite import run_bench
 
     run_bench(

@@ -4,6 +4,7 @@ rows (same keys, same datetimes); its transaction is one unit with the ORM Sessi
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -398,3 +399,25 @@ def test_conversation_reads_state_stop_and_notice_at_once(engine: Engine) -> Non
         session.commit()
     with conversation_unit(engine) as store:
         assert store.conversation(address=PHONE, holder=holder, now=NOW).stopped
+
+
+def test_the_loop_turns_keep_one_connection_until_the_engine_is_disposed(
+    database_url: str,
+) -> None:
+    """SQLite: turns on the event loop (`wait=False`) reuse one connection, whose busy
+    timeout is 0; disposing of the engine closes it."""
+    engine = create_db_engine(database_url)
+    if not is_sqlite(engine):
+        engine.dispose()
+        pytest.skip("PostgreSQL conversations run in threads on the pool")
+    drivers = []
+    for n in range(3):
+        with conversation_unit(engine, wait=False) as store:
+            drivers.append(store.connection.connection.driver_connection)
+            assert store.count("k", WINDOW, NOW) == n + 1
+            store.commit()
+    assert drivers[0] is drivers[1] is drivers[2]
+    assert drivers[0].execute("PRAGMA busy_timeout").fetchone() == (0,)
+    engine.dispose()
+    with pytest.raises(sqlite3.ProgrammingError):  # closed
+        drivers[0].execute("SELECT 1")
