@@ -120,10 +120,16 @@ def run_bench(
     """Run the benchmarks (those named in `only`, by prefix, when given). The webhook rows
     run on SQLite, and on PostgreSQL too with `database_url` (or PASSNUM_TEST_DATABASE_URL);
     `baseline`, an earlier passnum's source tree, adds its webhook path to the same rounds."""
+    from bot.bench_outbox import outbox_benches
     from bot.bench_webhook import webhook_benches
 
     database_url = database_url or os.environ.get("PASSNUM_TEST_DATABASE_URL") or None
-    benches = {**BENCHES, **_extra_benches(), **webhook_benches(database_url, baseline)}
+    benches = {
+        **BENCHES,
+        **_extra_benches(),
+        **webhook_benches(database_url, baseline),
+        **outbox_benches(database_url, baseline),
+    }
     if only:
         benches = {k: v for k, v in benches.items() if any(k.startswith(o) for o in only)}
     results: dict[str, Any] = {"machine": machine_description(), "quick": quick, "results": {}}
