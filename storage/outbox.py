@@ -335,7 +335,7 @@ def _driver_sql(sql: str, dialect: str) -> str:
     """`:name` parameters in the driver's own style (sqlite3: named; psycopg: pyformat)."""
     if dialect == "sqlite":
         return sql
-    return re.sub(r":([a-z_]+)", r"%(\1)s", sql)
+    return re.sub(r":([a-z_][a-z_0-9]*)", r"%(\1)s", sql)
 
 
 _CLAIM_SQL = {

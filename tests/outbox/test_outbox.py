@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
@@ -189,3 +191,25 @@ def test_claims_read_the_index_in_order(engine) -> None:
             session.execute(text("SET LOCAL enable_seqscan = off"))
             plan = " ".join(r[0] for r in session.execute(text("EXPLAIN " + pick)))
             assert "ix_outbound_claim" in plan and "Sort" not in plan
+
+
+def test_a_wave_waits_for_another_holding_the_days_counter(engine) -> None:
+    """What keeps two dispatchers within the cap: while one transaction holds the day's
+    counter (between reading what is left and adding its wave), another wave cannot start."""
+    _queue(engine, 2)
+    batch = outbox.claim_batch(engine, channel="sms", limit=2, now=NOW, claim_for=CLAIM)
+    cap = _cap(limit=1)
+    with unit_of_work(engine) as session:  # the day's counter exists (committed)
+        outbox._locked_spend(session, "sms", cap)
+        session.commit()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with unit_of_work(engine) as holder:
+            assert outbox._locked_spend(holder, "sms", cap) == 0
+            other = pool.submit(outbox.begin_wave, engine, batch[1:], now=NOW, cap=cap)
+            time.sleep(0.5)
+            assert not other.done(), "the second wave went ahead while the counter was held"
+            outbox._add_spend(holder, "sms", cap.day, 1)  # the first takes the last segment
+            holder.commit()
+        wave = other.result(timeout=10)
+    assert wave.started == [] and wave.over_cap == batch[1:]
+    assert _spent(engine, cap) == 1
