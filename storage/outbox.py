@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -559,10 +559,12 @@ def _first_count(session: Session, channel: str, cap: DailyCap) -> int:
 
 
 def _add_spend(session: Session, channel: str, day: date, segments: int) -> None:
+    # never below zero: a refund for a call started without the counter (before it existed)
+    total = Spend.segments + segments
     session.execute(
         update(Spend)
         .where(Spend.channel == channel, Spend.day == day)  # type: ignore[arg-type]
-        .values(segments=Spend.segments + segments)
+        .values(segments=case((total > 0, total), else_=0))
     )
 
 
