@@ -14,8 +14,15 @@ Outcomes (sent, temporary, permanent, unknown, not configured) and what each doe
 bot.dispatch_outcomes.
 
 Before sending: nothing at all in quiet hours (bot.quiet_hours); the checks on each claimed batch
-(not_after, opted out, reminders off, SMS daily cap) are in bot.dispatch_checks; when the SMS
-cap is reached an error is logged once per day.
+(not_after, opted out, refused destination, reminders off) are in bot.dispatch_checks. The SMS
+daily cap is a counter row per local day, taken from as each wave starts
+(storage.outbox.begin_wave), so several dispatcher processes share it exactly; when it is
+reached the rest of the batch waits for the next day and an error is logged once per day.
+
+Throughput (BENCHMARKS.md): a claim takes up to `batch_size` rows (sized to the channel's pace,
+1,000 unpaced) in index order, and a wave's calls run in `concurrency` tasks over the
+provider's keep-alive connections; the claim, the start of a wave and its outcomes are each
+one statement on the driver's cursor.
 """
 
 from __future__ import annotations

@@ -12,8 +12,16 @@ that dies therefore leaves:
 - rows whose call was under way: "sent, unconfirmed". They are never re-queued blindly:
   `claim_unconfirmed` hands them to the reconciliation (bot.dispatch_reconcile), which asks
   the provider whether it has the message.
+The SMS daily cap is a counter row per (channel, local day) (`OutboundSpend`): `begin_wave`
+adds a wave's segments in the transaction that marks it started, the counter row locked
+meanwhile, so dispatchers in several processes never spend past the cap between them;
+`refund_spend` gives back what is known not to have gone out.
+
 Functions take the caller's session and never commit, except `claim_batch`,
-`claim_unconfirmed` and `start_attempts`, which must commit before anything is sent.
+`claim_unconfirmed`, `start_attempts` and `begin_wave`, which must commit before anything is
+sent. The dispatcher's hot statements (claim, start, sent) and the bulk enqueue are SQL written
+once per dialect and run on the driver's cursor: SQLAlchemy's statement building and per-row
+parameter processing cost more than the statements themselves.
 """
 
 from __future__ import annotations
