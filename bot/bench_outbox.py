@@ -427,7 +427,7 @@ def bench_dispatch_http(
     workdir: Path, quick: bool, baseline: Path | None = None
 ) -> dict[str, object]:
     """Queued → sent through HTTP to a zero-latency fake Twilio in another process."""
-    count, rounds = (2_000, 3) if quick else (5_000, 5)
+    count, rounds = (2_000, 3) if quick else (10_000, 5)
     with FastTwilio() as fake:
         samples = _rounds("http", count, rounds, baseline, fake)
     return {"messages": count, "rounds": rounds, **_summary(samples, "per_s"), "aim_per_s": 5000}
