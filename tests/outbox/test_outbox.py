@@ -121,10 +121,11 @@ def test_bulk_enqueue_skips_duplicates(engine) -> None:
         for i in range(20_000)
     ]
     with unit_of_work(engine) as session:
-        outbox.enqueue_many(session, rows, now=NOW)
+        assert outbox.enqueue_many(session, rows, now=NOW) == 20_000
         session.commit()
     with unit_of_work(engine) as session:
-        outbox.enqueue_many(session, rows[-10:] + [{**rows[0], "dedupe_key": "bulk:new"}], now=NOW)
+        again = rows[-10:] + [{**rows[0], "dedupe_key": "bulk:new"}]
+        assert outbox.enqueue_many(session, again, now=NOW) == 1  # the new rows, counted
         session.commit()
         assert outbox.count_by_status(session) == {"queued": 20_001}
 
