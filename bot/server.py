@@ -164,6 +164,10 @@ async def _scheduler_running(services: Services) -> AsyncIterator[None]:
         yield
     finally:
         scheduler.shutdown(wait=False)
+        for provider in providers.values():  # the SMS provider's keep-alive connections
+            closer = getattr(provider, "aclose", None)
+            if closer is not None:
+                await closer()
 
 
 GIL_SWITCH_INTERVAL_S = 0.001

@@ -25,6 +25,7 @@ __all__ = [
     "InboundCount",
     "InboundMessage",
     "OutboundMessage",
+    "OutboundSpend",
     "OutboundStatus",
     "Place",
     "Slot",
@@ -216,7 +217,11 @@ class InboundMessage(SQLModel, table=True):
 class OutboundMessage(SQLModel, table=True):
     """The outbox: every message that leaves outside a webhook answer is a row here first."""
 
-    __table_args__ = (Index("ix_outbound_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbound_status_next", "status", "next_attempt_at"),
+        # the dispatcher's claims read this index in order and stop at the batch size
+        Index("ix_outbound_claim", "channel", "status", "next_attempt_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
@@ -237,6 +242,16 @@ class OutboundMessage(SQLModel, table=True):
     broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True)
     created_at: datetime = Field(sa_column=_at())
     updated_at: datetime = Field(sa_column=_at())
+
+
+class OutboundSpend(SQLModel, table=True):
+    """Segments handed to a channel's provider on one local day: the daily cap's counter, one
+    row per (channel, day), raised when a wave's provider calls begin and lowered when one is
+    known not to have gone out (storage.outbox.reserve_spend)."""
+
+    channel: str = Field(primary_key=True, max_length=16)
+    day: date = Field(primary_key=True)
+    segments: int = 0
 
 
 class Staff(SQLModel, table=True):

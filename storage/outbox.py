@@ -12,18 +12,27 @@ that dies therefore leaves:
 - rows whose call was under way: "sent, unconfirmed". They are never re-queued blindly:
   `claim_unconfirmed` hands them to the reconciliation (bot.outbox.reconcile), which asks
   the provider whether it has the message.
+The SMS daily cap is a counter row per (channel, local day) (`OutboundSpend`): `begin_wave`
+adds a wave's segments in the transaction that marks it started, the counter row locked
+meanwhile, so dispatchers in several processes never spend past the cap between them;
+`refund_spend` gives back what is known not to have gone out.
+
 Functions take the caller's session and never commit, except `claim_batch`,
-`claim_unconfirmed` and `start_attempts`, which must commit before anything is sent.
+`claim_unconfirmed`, `start_attempts` and `begin_wave`, which must commit before anything is
+sent. The dispatcher's hot statements (claim, start, sent) and the bulk enqueue are SQL written
+once per dialect and run on the driver's cursor: SQLAlchemy's statement building and per-row
+parameter processing cost more than the statements themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -31,10 +40,16 @@ from sqlmodel import Session
 from storage.db import is_sqlite, unit_of_work
 from storage.models import Beneficiary
 from storage.models import OutboundMessage as Msg
+from storage.models import OutboundSpend as Spend
 from storage.models import OutboundStatus as S
 
 __all__ = [
     "Claimed",
+    "DailyCap",
+    "Wave",
+    "begin_wave",
+    "refund_spend",
+    "spent_on",
     "apply_status_callback",
     "cancel_expired",
     "claim_batch",
@@ -57,6 +72,7 @@ __all__ = [
 ]
 
 _TABLE = Msg.__table__  # type: ignore[attr-defined]
+_SPEND = Spend.__table__  # type: ignore[attr-defined]
 # Forward-only ranks for delivery callbacks; failed is terminal like delivered.
 _RANK = {S.QUEUED: 0, S.SENDING: 1, S.SENT: 2, S.DELIVERED: 3, S.FAILED: 3}
 _PROVIDER_STATUS = {
@@ -163,28 +179,128 @@ def enqueue(
     return session.execute(stmt).scalar_one_or_none()
 
 
+_ENQUEUE_KEYS = frozenset(
+    (
+        "channel",
+        "address",
+        "body",
+        "segments",
+        "beneficiary_id",
+        "dedupe_key",
+        "not_after",
+        "send_after",
+        "broadcast_id",
+    )
+)
+_ENQUEUE_COLUMNS = (
+    "channel, address, body, segments, beneficiary_id, dedupe_key, not_after, broadcast_id, "
+    "status, attempts, next_attempt_at, created_at, updated_at"
+)
+
+
 def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]], *, now: datetime) -> int:
-    """Queue many messages (keyword dicts as for `enqueue`) with one executemany; duplicates
-    of a dedupe_key are skipped. Returns the new rows on SQLite; PostgreSQL does not count
-    an executemany, so there it returns how many were offered."""
-    params = [_row(now, **row) for row in rows]
+    """Queue many messages (keyword dicts as for `enqueue`); duplicates of a dedupe_key are
+    skipped. Returns how many rows were new.
+
+    The hot path of a broadcast (100,000 rows): the values are formatted once (a datetime
+    shared by many rows is converted once) and handed to the driver in one executemany
+    (SQLite) or one COPY into a temporary table and one INSERT … SELECT (PostgreSQL),
+    without SQLAlchemy's per-row parameter processing."""
+    dialect = session.get_bind().dialect
+    to_db = _TABLE.c.created_at.type.dialect_impl(dialect).bind_processor(dialect) or _same
+    converted: dict[datetime, Any] = {}
+
+    def at(moment: datetime | None) -> Any:
+        if moment is None:
+            return None
+        value = converted.get(moment)
+        if value is None:
+            value = converted[moment] = to_db(moment)
+        return value
+
+    stamp = at(now)
+    params = []
+    for row in rows:
+        if not _ENQUEUE_KEYS.issuperset(row):
+            raise TypeError(f"unknown outbox fields: {sorted(set(row) - _ENQUEUE_KEYS)}")
+        send_after = row.get("send_after")
+        params.append(
+            (
+                row["channel"],
+                row["address"],
+                row["body"],
+                row.get("segments", 1),
+                row.get("beneficiary_id"),
+                row.get("dedupe_key"),
+                at(row.get("not_after")),
+                row.get("broadcast_id"),
+                S.QUEUED.value,
+                0,
+                stamp if send_after is None or send_after <= now else at(send_after),
+                stamp,
+                stamp,
+            )
+        )
     if not params:
         return 0
-    # No RETURNING: it makes SQLAlchemy send one statement per 1,000 rows and is 4x slower.
-    result = session.execute(_insert_ignoring_duplicates(session), params)
-    counted = result.rowcount  # type: ignore[attr-defined]
-    return counted if counted >= 0 else len(params)
+    if dialect.name == "sqlite":
+        return _insert_sqlite(session, params)
+    return _insert_postgresql(session, params)
 
 
-def _claimable(channel: str, now: datetime) -> Any:
-    queued = and_(Msg.status == S.QUEUED.value, Msg.next_attempt_at <= now)
+def _insert_sqlite(session: Session, params: list[tuple[Any, ...]]) -> int:
+    sql = (
+        f"INSERT INTO outboundmessage ({_ENQUEUE_COLUMNS}) VALUES ({', '.join('?' * 13)}) "
+        "ON CONFLICT (dedupe_key) DO NOTHING"
+    )
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.executemany(sql, params)
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def _insert_postgresql(session: Session, params: list[tuple[Any, ...]]) -> int:
+    """COPY into a temporary table (dropped at commit), then one INSERT … SELECT: faster than
+    an executemany, and its rowcount says how many were new."""
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE outbox_incoming ON COMMIT DROP AS "
+            f"SELECT {_ENQUEUE_COLUMNS} FROM outboundmessage WITH NO DATA"
+        )
+        with cursor.copy(f"COPY outbox_incoming ({_ENQUEUE_COLUMNS}) FROM STDIN") as copy:
+            for row in params:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO outboundmessage ({_ENQUEUE_COLUMNS}) "
+            f"SELECT {_ENQUEUE_COLUMNS} FROM outbox_incoming "
+            "ON CONFLICT (dedupe_key) DO NOTHING"
+        )
+        count = int(cursor.rowcount)
+        cursor.execute("DROP TABLE outbox_incoming")
+        return count
+    finally:
+        cursor.close()
+
+
+def _due(channel: str, now: datetime) -> Any:
+    return and_(
+        Msg.channel == channel,
+        Msg.status == S.QUEUED.value,
+        Msg.next_attempt_at <= now,  # type: ignore[operator]
+    )
+
+
+def _abandoned(channel: str, now: datetime) -> Any:
     # Only rows whose provider call never began: the others may have gone out (claim_unconfirmed).
-    abandoned = and_(
+    return and_(
+        Msg.channel == channel,
         Msg.status == S.SENDING.value,
         Msg.claimed_until < now,  # type: ignore[operator]
-        Msg.attempt_started_at.is_(None),
-    )  # type: ignore[union-attr]
-    return and_(Msg.channel == channel, or_(queued, abandoned))
+        Msg.attempt_started_at.is_(None),  # type: ignore[union-attr]
+    )
 
 
 _CLAIMED_COLUMNS = (
@@ -202,33 +318,101 @@ _CLAIMED_COLUMNS = (
 )
 
 
+_RETURNED = (
+    "id, channel, address, body, segments, attempts, beneficiary_id, dedupe_key, not_after, "
+    "claimed_until, attempt_started_at"
+)
+_CLAIM = (
+    "UPDATE outboundmessage SET status = 'sending', claimed_until = :until, "
+    "attempts = attempts + 1, updated_at = :now WHERE id IN ({pick}) RETURNING " + _RETURNED
+)
+# The picks: each walks ix_outbound_claim (channel, status, next_attempt_at, id) in order and
+# stops after :limit rows. Abandoned: rows whose provider call never began (a worker died before
+# it); the others may have gone out (claim_unconfirmed).
+_PICK_ABANDONED = (
+    "SELECT id FROM outboundmessage WHERE channel = :channel AND status = 'sending' "
+    "AND claimed_until < :now AND attempt_started_at IS NULL ORDER BY id LIMIT :limit"
+)
+_PICK_DUE = (
+    "SELECT id FROM outboundmessage WHERE channel = :channel AND status = 'queued' "
+    "AND next_attempt_at <= :now ORDER BY next_attempt_at, id LIMIT :limit"
+)
+
+
+def _driver_sql(sql: str, dialect: str) -> str:
+    """`:name` parameters in the driver's own style (sqlite3: named; psycopg: pyformat)."""
+    if dialect == "sqlite":
+        return sql
+    return re.sub(r":([a-z_][a-z_0-9]*)", r"%(\1)s", sql)
+
+
+_CLAIM_SQL = {
+    (dialect, pick_name): _driver_sql(
+        _CLAIM.format(pick=pick + ("" if dialect == "sqlite" else " FOR UPDATE SKIP LOCKED")),
+        dialect,
+    )
+    for dialect in ("sqlite", "postgresql")
+    for pick_name, pick in (("abandoned", _PICK_ABANDONED), ("due", _PICK_DUE))
+}
+
+
 def claim_batch(
     engine: Engine, *, channel: str, limit: int, now: datetime, claim_for: timedelta
 ) -> list[Claimed]:
-    """Atomically take up to `limit` due rows of a channel (committed before returning)."""
-    pick = (
-        select(Msg.id)
-        .where(_claimable(channel, now))
-        .order_by(Msg.next_attempt_at, Msg.id)
-        .limit(limit)
-    )  # type: ignore[arg-type]
-    if not is_sqlite(engine):
-        pick = pick.with_for_update(skip_locked=True)
-    stmt = (
-        update(Msg)
-        .where(Msg.id.in_(pick.scalar_subquery()))  # type: ignore[union-attr]
-        .values(
-            status=S.SENDING.value,
-            claimed_until=now + claim_for,
-            attempts=Msg.attempts + 1,
-            updated_at=now,
-        )
-        .returning(*_CLAIMED_COLUMNS)
-    )
+    """Atomically take up to `limit` due rows of a channel (committed before returning):
+    first rows abandoned before their provider call (a worker died), then queued rows in
+    `next_attempt_at` order. Each pick walks the index `ix_outbound_claim` and stops after
+    `limit` rows, so a claim costs the same with a backlog of a million rows as with a
+    hundred; SQL written once per dialect, run on the driver's cursor (`FOR UPDATE SKIP
+    LOCKED` on PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE)."""
+    dialect = "sqlite" if is_sqlite(engine) else "postgresql"
+    to_db, from_db = _time_converters(engine)
+    params = {"channel": channel, "now": to_db(now), "until": to_db(now + claim_for)}
     with unit_of_work(engine) as session:
-        rows = session.execute(stmt).all()
+        cursor = session.connection().connection.cursor()
+        try:
+            cursor.execute(_CLAIM_SQL[dialect, "abandoned"], {**params, "limit": limit})
+            rows = cursor.fetchall()
+            if len(rows) < limit:
+                cursor.execute(_CLAIM_SQL[dialect, "due"], {**params, "limit": limit - len(rows)})
+                rows += cursor.fetchall()
+        finally:
+            cursor.close()
         session.commit()
-    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+    return sorted((_claimed(row, from_db) for row in rows), key=lambda c: c.id)
+
+
+def _claimed(row: Any, from_db: Callable[[Any], Any]) -> Claimed:
+    *first, not_after, claimed_until, attempt_started_at = row
+    return Claimed(
+        *first,
+        not_after=from_db(not_after),
+        claimed_until=from_db(claimed_until),
+        attempt_started_at=from_db(attempt_started_at),
+    )
+
+
+def _time_converters(engine: Engine) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """(to the driver, from the driver) for UTCDateTime values, as SQLAlchemy would convert
+    them (SQLite: naive UTC text; PostgreSQL: aware datetimes)."""
+    converters = _CONVERTERS.get(engine.dialect.name)
+    if converters is None:
+        column_type = _TABLE.c.updated_at.type.dialect_impl(engine.dialect)
+        to_db = column_type.bind_processor(engine.dialect) or _same
+        raw = column_type.result_processor(engine.dialect, None) or _same
+
+        def from_db(value: Any) -> Any:
+            return None if value is None else raw(value)
+
+        converters = _CONVERTERS[engine.dialect.name] = (to_db, from_db)
+    return converters
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_CONVERTERS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {}
 
 
 def claim_unconfirmed(
@@ -258,27 +442,138 @@ def claim_unconfirmed(
     return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
 
 
+@dataclass(frozen=True)
+class DailyCap:
+    """A channel's spending limit for one local day. `{"day": "2026-11-30", "limit": 2000,
+    "since": "2026-11-29T23:00:00+00:00"}` (`since`: that day's local midnight, in UTC)."""
+
+    day: date
+    limit: int
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Wave:
+    """`begin_wave`'s answer: the rows now "attempt started" (send them), and the rows the
+    daily cap left out (still claimed, not started: defer them)."""
+
+    started: list[Claimed]
+    over_cap: list[Claimed]
+
+
 def start_attempts(engine: Engine, messages: list[Claimed], *, now: datetime) -> list[Claimed]:
     """Commit "provider call begins" for claimed rows of one claim; returns those still ours.
     A row whose claim expired and was taken by another worker is left out: it must not be
     sent by us."""
+    return begin_wave(engine, messages, now=now).started
+
+
+def begin_wave(
+    engine: Engine, messages: list[Claimed], *, now: datetime, cap: DailyCap | None = None
+) -> Wave:
+    """`start_attempts`, and with a `cap`, the spend of the rows started added to the day's
+    counter in the same transaction: the counter row is locked (PostgreSQL: FOR UPDATE;
+    SQLite: the write lock of BEGIN IMMEDIATE) while the rows that fit are chosen, so two
+    dispatchers, whatever their processes, never spend more than the cap between them. The
+    rows that fit are a prefix of `messages`; the others come back in `over_cap`."""
     if not messages:
-        return []
-    stmt = (
-        update(Msg)
-        .where(
-            Msg.id.in_([m.id for m in messages]),  # type: ignore[union-attr]
-            Msg.status == S.SENDING.value,
-            Msg.claimed_until == messages[0].claimed_until,
-            Msg.attempt_started_at.is_(None),
-        )  # type: ignore[union-attr]
-        .values(attempt_started_at=now, updated_at=now)
-        .returning(Msg.id)
-    )
+        return Wave([], [])
     with unit_of_work(engine) as session:
-        started = set(session.scalars(stmt))
+        allowed, over_cap = messages, []
+        if cap is not None:
+            left = cap.limit - _locked_spend(session, messages[0].channel, cap)
+            allowed = []
+            for message in messages:
+                if message.segments > left:
+                    break
+                left -= message.segments
+                allowed.append(message)
+            over_cap = messages[len(allowed) :]
+        started = _start(session, engine, allowed, now) if allowed else set()
+        ours = [m for m in allowed if m.id in started]
+        if cap is not None and ours:
+            _add_spend(session, messages[0].channel, cap.day, sum(m.segments for m in ours))
         session.commit()
-    return [m for m in messages if m.id in started]
+    return Wave(ours, over_cap)
+
+
+_START = (
+    "UPDATE outboundmessage SET attempt_started_at = :now, updated_at = :now "
+    "WHERE id IN ({ids}) AND status = 'sending' AND claimed_until = :until "
+    "AND attempt_started_at IS NULL RETURNING id"
+)
+_START_CHUNK = 500  # ids per statement (SQLite allows 32,766 parameters)
+
+
+def _start(session: Session, engine: Engine, messages: list[Claimed], now: datetime) -> set[int]:
+    """Mark "attempt started" on the rows still under this claim; returns their ids."""
+    to_db, _ = _time_converters(engine)
+    params: dict[str, Any] = {"now": to_db(now), "until": to_db(messages[0].claimed_until)}
+    started: set[int] = set()
+    cursor = session.connection().connection.cursor()
+    try:
+        for first in range(0, len(messages), _START_CHUNK):
+            chunk = messages[first : first + _START_CHUNK]
+            names = [f"m{i}" for i in range(len(chunk))]
+            sql = _START.format(ids=", ".join(":" + name for name in names))
+            params.update(zip(names, (m.id for m in chunk), strict=True))
+            cursor.execute(_driver_sql(sql, engine.dialect.name), params)
+            started.update(row[0] for row in cursor.fetchall())
+    finally:
+        cursor.close()
+    return started
+
+
+def spent_on(session: Session, *, channel: str, cap: DailyCap) -> int:
+    """Segments spent on the cap's day so far (a read, for deciding how much to claim)."""
+    counted = session.scalar(
+        select(Spend.segments).where(Spend.channel == channel, Spend.day == cap.day)
+    )
+    return int(counted) if counted is not None else _first_count(session, channel, cap)
+
+
+def refund_spend(session: Session, *, channel: str, day: date, segments: int) -> None:
+    """Give back segments reserved for calls known not to have gone out (a refusal, a
+    temporary failure, no provider, not found at the provider after a crash)."""
+    if segments:
+        _add_spend(session, channel, day, -segments)
+
+
+def _locked_spend(session: Session, channel: str, cap: DailyCap) -> int:
+    """The day's counter, its row locked until the transaction ends (created if needed)."""
+    counter = select(Spend.segments).where(Spend.channel == channel, Spend.day == cap.day)
+    if session.get_bind().dialect.name != "sqlite":
+        counter = counter.with_for_update()
+    counted = session.scalar(counter)
+    if counted is None:
+        first = _first_count(session, channel, cap)
+        dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+        session.execute(
+            dialect.insert(_SPEND)
+            .values(channel=channel, day=cap.day, segments=first)
+            .on_conflict_do_nothing(index_elements=["channel", "day"])
+        )
+        counted = session.scalar(counter)  # another dispatcher's row if it came first
+    return int(counted or 0)
+
+
+def _first_count(session: Session, channel: str, cap: DailyCap) -> int:
+    """A day without a counter row starts at 0, except on the first day ever (the day this
+    counter was installed), which starts from the sent history."""
+    any_day = session.scalar(select(Spend.day).where(Spend.channel == channel).limit(1))
+    if any_day is not None:
+        return 0
+    return segments_sent_since(session, channel=channel, since=cap.since)
+
+
+def _add_spend(session: Session, channel: str, day: date, segments: int) -> None:
+    # never below zero: a refund for a call started without the counter (before it existed)
+    total = Spend.segments + segments
+    session.execute(
+        update(Spend)
+        .where(Spend.channel == channel, Spend.day == day)  # type: ignore[arg-type]
+        .values(segments=case((total > 0, total), else_=0))
+    )
 
 
 def _finish(session: Session, message_id: int, now: datetime, **values: Any) -> bool:
@@ -305,22 +600,28 @@ def mark_sent(
     )
 
 
+_MARK_SENT = (
+    "UPDATE outboundmessage SET status = 'sent', provider_id = :pid, updated_at = :now, "
+    "claimed_until = NULL, attempt_started_at = NULL WHERE id = :mid AND status = 'sending'"
+)
+
+
 def mark_sent_many(session: Session, sent: list[tuple[int, str | None]], *, now: datetime) -> None:
-    """`mark_sent` for many (id, provider id) pairs in one executemany (the hot path)."""
+    """`mark_sent` for many (id, provider id) pairs in one executemany on the driver's
+    cursor (the hot path: no per-row parameter processing)."""
     if not sent:
         return
-    stmt = (
-        update(_TABLE)
-        .where(_TABLE.c.id == bindparam("mid"), _TABLE.c.status == S.SENDING.value)
-        .values(
-            status=S.SENT.value,
-            provider_id=bindparam("pid"),
-            updated_at=now,
-            claimed_until=None,
-            attempt_started_at=None,
+    bind = session.get_bind()
+    to_db, _ = _time_converters(bind)  # type: ignore[arg-type]
+    stamp = to_db(now)
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.executemany(
+            _driver_sql(_MARK_SENT, bind.dialect.name),
+            [{"mid": mid, "pid": pid, "now": stamp} for mid, pid in sent],
         )
-    )
-    session.connection().execute(stmt, [{"mid": mid, "pid": pid} for mid, pid in sent])
+    finally:
+        cursor.close()
 
 
 def mark_failed(session: Session, message_id: int, *, error: str, now: datetime) -> bool:
@@ -387,22 +688,28 @@ def apply_status_callback(
 
 
 def segments_sent_since(session: Session, *, channel: str, since: datetime) -> int:
-    """SMS segments handed to the provider since `since` (for the daily cap). Rows being
-    sent count too, so two workers cannot both spend the last of the cap."""
-    spent = [S.SENDING.value, S.SENT.value, S.DELIVERED.value]
+    """Segments handed to the provider since `since`, read from the sent history: where the
+    daily cap's counter starts on its first day (`spent_on`). Rows whose call began count."""
+    handed = or_(
+        Msg.status.in_([S.SENT.value, S.DELIVERED.value]),  # type: ignore[attr-defined]
+        and_(Msg.status == S.SENDING.value, Msg.attempt_started_at.is_not(None)),  # type: ignore[union-attr]
+    )
     total = session.scalar(
         select(func.coalesce(func.sum(Msg.segments), 0)).where(
             Msg.channel == channel,
-            Msg.status.in_(spent),  # type: ignore[attr-defined]
-            Msg.updated_at >= since,
+            handed,
+            Msg.updated_at >= since,  # type: ignore[operator]
         )
-    )  # type: ignore[operator]
+    )
     return int(total or 0)
 
 
 def has_due(session: Session, *, channel: str, now: datetime) -> bool:
     """Whether anything of this channel is waiting to be sent."""
-    return session.scalar(select(Msg.id).where(_claimable(channel, now)).limit(1)) is not None
+    for pick in (_due(channel, now), _abandoned(channel, now)):
+        if session.scalar(select(Msg.id).where(pick).limit(1)) is not None:
+            return True
+    return False
 
 
 def count_by_status(session: Session, *, channel: str | None = None) -> dict[str, int]:

@@ -145,11 +145,17 @@ def run_bench(
     figure and the aims table (bot.bench.report). The webhook and nearest-slot rows run on
     SQLite, and on PostgreSQL too with `database_url` (or PASSNUM_TEST_DATABASE_URL);
     `baseline`, an earlier passnum's source tree, adds its webhook path to the same rounds."""
+    from bot.bench.outbox import outbox_benches
     from bot.bench.report import aims_table, judge_aims
     from bot.bench.webhook import webhook_benches
 
     database_url = database_url or os.environ.get("PASSNUM_TEST_DATABASE_URL") or None
-    benches = {**BENCHES, **_extra_benches(), **webhook_benches(database_url, baseline)}
+    benches = {
+        **BENCHES,
+        **_extra_benches(),
+        **webhook_benches(database_url, baseline),
+        **outbox_benches(database_url, baseline),
+    }
     if database_url:
         benches["nearest_slot_postgresql"] = nearest_postgresql(database_url)
     if only:

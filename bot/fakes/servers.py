@@ -11,17 +11,24 @@ they receive. Used by the end-to-end tests and by `passnum bench`; never by prod
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlparse
 
-__all__ = ["FakeTelegram", "FakeTwilio"]
+__all__ = ["FakeTelegram", "FakeTwilio", "serve_fast_twilio"]
+
+
+class _Threaded(ThreadingHTTPServer):
+    request_queue_size = 256  # the default backlog of 5 refuses a burst of parallel sends
 
 
 class _Server:
@@ -36,6 +43,12 @@ class _Server:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                # headers and body leave in two writes: without this, Nagle's algorithm and
+                # the client's delayed ACK add 40 ms to every answer on a kept-alive connection
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length") or 0)
@@ -60,7 +73,7 @@ class _Server:
             def log_message(self, *args: Any) -> None:
                 return
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Threaded(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -272,3 +285,90 @@ class FakeTelegram(_Server):
             "text": fields.get("text", ""),
         }
         return 200, {"ok": True, "result": result}, {}
+
+
+class _FastTwilioProtocol(asyncio.Protocol):
+    """One keep-alive connection of `serve_fast_twilio`: HTTP/1.1 requests parsed by hand (a
+    request line, headers, a Content-Length body), answered at once with TCP_NODELAY. It
+    counts each message and remembers its form (To and Body) to count duplicates."""
+
+    def __init__(self, stats: dict[str, Any]) -> None:
+        self.stats = stats
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end].lower() + b"\r\n"
+            at = head.find(b"\r\ncontent-length:")
+            length = int(head[at + 17 : head.find(b"\r\n", at + 2)]) if at >= 0 else 0
+            if len(self.buffer) < end + 4 + length:
+                return
+            body = self.buffer[end + 4 : end + 4 + length]
+            self.buffer = self.buffer[end + 4 + length :]
+            method, path = head[: head.find(b"\r\n")].split(b" ")[:2]
+            self._answer(method, path, body)
+
+    def _answer(self, method: bytes, path: bytes, body: bytes) -> None:
+        stats = self.stats
+        if method == b"post" and path.endswith(b"/messages.json"):
+            stats["messages"] += 1
+            stats["bodies"].add(body)  # To and Body: the same twice is a duplicate SMS
+            payload = b'{"sid": "SM%032x", "status": "queued"}' % stats["messages"]
+            status = b"201 Created"
+        elif method == b"get" and path == b"/stats":
+            counts = {"messages": stats["messages"], "distinct": len(stats["bodies"])}
+            payload, status = json.dumps(counts).encode(), b"200 OK"
+        elif method == b"post" and path == b"/reset":
+            stats["messages"], stats["bodies"] = 0, set()
+            payload, status = b"{}", b"200 OK"
+        else:
+            payload = b'{"code": 20404, "message": "not found", "status": 404}'
+            status = b"404 Not Found"
+        assert self.transport is not None
+        self.transport.write(
+            b"HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+            % (status, len(payload), payload)
+        )
+
+
+async def serve_fast_twilio(port: int = 0, ready: Callable[[int], None] | None = None) -> None:
+    """A fake Twilio Messages endpoint for benchmarks, meant to run in its own process (`python
+    -m bot.fakes.servers`): every POST …/Messages.json is accepted at once (201 + a sid);
+    `GET /stats` says how many were received and how many distinct bodies; `POST /reset`
+    forgets them. No Messages list, no failures: the tests use FakeTwilio."""
+    stats: dict[str, Any] = {"messages": 0, "bodies": set()}
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: _FastTwilioProtocol(stats), "127.0.0.1", port)
+    bound = server.sockets[0].getsockname()[1]
+    if ready is not None:
+        ready(bound)
+    async with server:
+        await server.serve_forever()
+
+
+def _main() -> None:
+    """`python -m bot.fakes.servers [PORT]`: the fast fake Twilio; prints its port, then serves."""
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    run: Callable[[Any], None] = asyncio.run
+    try:
+        import uvloop
+
+        run = uvloop.run
+    except ImportError:  # uvloop comes with uvicorn[standard]; plain asyncio also works
+        pass
+    run(serve_fast_twilio(port, ready=lambda bound: print(bound, flush=True)))
+
+
+if __name__ == "__main__":
+    _main()

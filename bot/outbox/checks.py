@@ -5,12 +5,12 @@ nor does any address that said STOP (`AddressOptOut`: known person or not, whate
 row: reminder, broadcast, help answer, slot notice); an SMS to a premium-rate, shared-cost or
 not-allowed number (storage.phones.sms_refusal) is cancelled with the reason; reminders of a
 person who turned reminders off are cancelled; a row whose body was purged is cancelled.
-SMS stop at `settings.sms_daily_cap` segments per local day: the rest of the batch is deferred
-to the next day.
+(The SMS daily cap is counted when a wave starts: storage.outbox.begin_wave.)
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping
 from datetime import datetime
 
@@ -18,7 +18,14 @@ from storage.outbox import Claimed, RecipientFlags
 from storage.phones import DEFAULT_SMS_REGIONS, sms_refusal
 from storage.reminders import is_reminder
 
-__all__ = ["screen", "split_at_cap"]
+__all__ = ["screen"]
+
+
+@functools.lru_cache(maxsize=50_000)
+def _refusal(address: str, regions: tuple[str, ...]) -> str | None:
+    """`sms_refusal`, remembered: phonenumbers' parse is the costliest check (~25 µs), and a
+    person gets reminders, notices and broadcasts at the same number. Pure, so safe to keep."""
+    return sms_refusal(address, regions)
 
 
 def screen(
@@ -31,9 +38,10 @@ def screen(
 ) -> tuple[list[Claimed], dict[int, str]]:
     """Split the batch into what may go and what is cancelled (id → reason)."""
     ok, skipped = [], {}
+    regions = tuple(sorted(sms_regions))
     for message in batch:
         who = flags.get(message.beneficiary_id or 0)
-        refusal = sms_refusal(message.address, sms_regions) if message.channel == "sms" else None
+        refusal = _refusal(message.address, regions) if message.channel == "sms" else None
         if message.not_after is not None and message.not_after < now:
             skipped[message.id] = "not_after passed"
         elif (who is not None and who.opted_out) or message.address in opted_out_addresses:
@@ -47,15 +55,3 @@ def screen(
         else:
             ok.append(message)
     return ok, skipped
-
-
-def split_at_cap(batch: list[Claimed], left_today: int) -> tuple[list[Claimed], list[Claimed]]:
-    """(allowed, over the cap): `left_today` was read after claiming, so the batch counts in it."""
-    left = left_today + sum(m.segments for m in batch)  # ours count already
-    allowed: list[Claimed] = []
-    for message in batch:
-        if message.segments > left:
-            return allowed, batch[len(allowed) :]
-        left -= message.segments
-        allowed.append(message)
-    return allowed, []

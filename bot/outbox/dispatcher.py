@@ -14,8 +14,15 @@ Outcomes (sent, temporary, permanent, unknown, not configured) and what each doe
 bot.outbox.outcomes.
 
 Before sending: nothing at all in quiet hours (bot.outbox.quiet_hours); the checks on each
-claimed batch (not_after, opted out, reminders off, SMS daily cap) are in bot.outbox.checks;
-when the SMS cap is reached an error is logged once per day.
+claimed batch (not_after, opted out, refused destination, reminders off) are in
+bot.outbox.checks. The SMS daily cap is a counter row per local day, taken from as each wave starts
+(storage.outbox.begin_wave), so several dispatcher processes share it exactly; when it is
+reached the rest of the batch waits for the next day and an error is logged once per day.
+
+Throughput (BENCHMARKS.md): a claim takes up to `batch_size` rows (sized to the channel's pace,
+1,000 unpaced) in index order, and a wave's calls run in `concurrency` tasks over the
+provider's keep-alive connections; the claim, the start of a wave and its outcomes are each
+one statement on the driver's cursor.
 """
 
 from __future__ import annotations
@@ -24,21 +31,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
 from bot.outbox import quiet_hours
-from bot.outbox.checks import screen, split_at_cap
+from bot.outbox.checks import screen
 from bot.outbox.outcomes import DispatchConfig, DispatchReport, record_outcomes
-from bot.outbox.pacing import pacer_for, wave_size
+from bot.outbox.pacing import batch_size_for, concurrency_for, pacer_for, wave_size
 from bot.outbox.providers import Outcome, Provider, SendResult
 from bot.outbox.reconcile import reconcile
 from config import Settings
 from storage import outbox
 from storage.db import read_only, unit_of_work
 from storage.opt_outs import opted_out_among
-from storage.outbox import Claimed
+from storage.outbox import Claimed, DailyCap
 
 __all__ = ["DispatchConfig", "DispatchReport", "Dispatcher"]
 
@@ -63,7 +70,14 @@ class Dispatcher:
         self.config = config or DispatchConfig()
         self.clock = clock or (lambda: datetime.now(UTC))
         channels = ("sms", "telegram", "voice")  # voice: reminder calls, paced like SMS
-        self._pacers = {ch: pacer_for(ch, self.config.pacing) for ch in channels}
+        pacing = self.config.pacing
+        self._pacers = {ch: pacer_for(ch, pacing) for ch in channels}
+        self._batch_sizes = {
+            ch: self.config.batch_size or batch_size_for(ch, pacing) for ch in channels
+        }
+        self._concurrency = {
+            ch: self.config.concurrency or concurrency_for(ch, pacing) for ch in channels
+        }
         self._logged: set[str] = set()
 
     async def dispatch_due(self, now: datetime | None = None) -> DispatchReport:
@@ -75,7 +89,11 @@ class Dispatcher:
         for provider in self.providers.values():
             total.add(
                 await reconcile(
-                    self.engine, provider, now=now or self.clock(), claim_for=self.config.claim_for
+                    self.engine,
+                    provider,
+                    now=now or self.clock(),
+                    claim_for=self.config.claim_for,
+                    spend_tz=self.settings.tz,
                 )
             )
         reports = await asyncio.gather(*(self._channel_pass(ch, now) for ch in self._pacers))
@@ -123,12 +141,23 @@ class Dispatcher:
                     f"nc:{channel}", f"not sent: no {channel.upper()} provider configured"
                 )
             return 0
-        if channel != "sms":
-            return self.config.batch_size
-        left = self._sms_left_today(now)
+        size = self._batch_sizes[channel]
+        cap = self._cap(channel, now)
+        if cap is None:
+            return size
+        with read_only(self.engine) as session:
+            left = cap.limit - outbox.spent_on(session, channel=channel, cap=cap)
         if left <= 0:
             self._log_cap(now)
-        return min(self.config.batch_size, max(left, 0))
+        return min(size, max(left, 0))
+
+    def _cap(self, channel: str, now: datetime) -> DailyCap | None:
+        """The SMS daily cap of the local day of `now` (other channels have none)."""
+        if channel != "sms":
+            return None
+        local = now.astimezone(self.settings.tz)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return DailyCap(day=local.date(), limit=self.settings.sms_daily_cap, since=midnight)
 
     def _log_cap(self, now: datetime) -> None:
         day = now.astimezone(self.settings.tz).date()
@@ -143,25 +172,17 @@ class Dispatcher:
         with read_only(self.engine) as session:
             return outbox.has_due(session, channel=channel, now=now)
 
-    def _sms_left_today(self, now: datetime) -> int:
-        local = now.astimezone(self.settings.tz)
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        with read_only(self.engine) as session:
-            spent = outbox.segments_sent_since(session, channel="sms", since=midnight)
-        return self.settings.sms_daily_cap - spent
-
     async def _process(
         self, channel: str, batch: list[Claimed], now: datetime, fixed_now: datetime | None
     ) -> tuple[DispatchReport, bool]:
         """Check, send and record one claimed batch; True when the channel must stop."""
         to_send, skipped = self._screen(batch, now)
-        to_send, over_cap = self._within_cap(channel, to_send, now)
-        if over_cap:
-            self._log_cap(now)
-        report = self._record([], skipped, over_cap, fixed_now or self.clock())
-        sent, not_configured = await self._send_all(channel, to_send, fixed_now)
+        report = DispatchReport()
+        if skipped:
+            report = self._record([], skipped, [], fixed_now or self.clock())
+        sent, stop = await self._send_all(channel, to_send, fixed_now)
         report.add(sent)
-        return report, not_configured or bool(over_cap)
+        return report, stop
 
     def _screen(self, batch: list[Claimed], now: datetime) -> tuple[list[Claimed], dict[int, str]]:
         """Split the batch into what may go and what is cancelled (id → reason)."""
@@ -173,38 +194,51 @@ class Dispatcher:
             batch, flags, now, opted_out_addresses=stopped, sms_regions=self.settings.sms_regions
         )
 
-    def _within_cap(
-        self, channel: str, batch: list[Claimed], now: datetime
-    ) -> tuple[list[Claimed], list[Claimed]]:
-        if channel != "sms":
-            return batch, []
-        return split_at_cap(batch, self._sms_left_today(now))
-
     async def _send_all(
         self, channel: str, batch: list[Claimed], fixed_now: datetime | None
     ) -> tuple[DispatchReport, bool]:
         """Send the batch in waves (bot.outbox.pacing.wave_size: half a second of sending): each
-        wave is committed as "attempt started", sent with bounded concurrency, and its outcomes
+        wave is committed as "attempt started" (and counted against the daily cap, which may leave
+        the rest of the batch for tomorrow), sent with bounded concurrency, and its outcomes
         recorded at once, so a crash leaves at most one wave unrecorded, and that wave is
-        reconciled, not resent blindly."""
-        provider, pacer = self.providers[channel], self._pacers[channel]
-        size = wave_size(channel, self.config.pacing, self.config.batch_size)
-        gate = asyncio.Semaphore(self.config.concurrency)
-
-        async def send(message: Claimed) -> tuple[Claimed, SendResult]:
-            async with gate:
-                await pacer.wait_turn(message.address, message.segments)
-                return message, await self._send_one(provider, message)
-
-        report, not_configured = DispatchReport(), False
+        reconciled, not resent blindly. True when the channel must stop (cap, no provider)."""
+        provider = self.providers[channel]
+        size = wave_size(channel, self.config.pacing, len(batch))
+        report, stop = DispatchReport(), False
         for start in range(0, len(batch), size):
             now = fixed_now or self.clock()
-            wave = outbox.start_attempts(self.engine, batch[start : start + size], now=now)
-            results = list(await asyncio.gather(*(send(m) for m in wave)))
-            report.add(self._record(results, {}, [], fixed_now or self.clock()))
-            not_configured |= any(r.outcome == Outcome.NOT_CONFIGURED for _, r in results)
-        pacer.forget_idle()
-        return report, not_configured
+            cap = self._cap(channel, now)
+            wave = outbox.begin_wave(self.engine, batch[start : start + size], now=now, cap=cap)
+            over_cap = wave.over_cap + batch[start + size :] if wave.over_cap else []
+            results = await self._send_wave(channel, provider, wave.started)
+            spend_day = cap.day if cap is not None else None
+            report.add(self._record(results, {}, over_cap, fixed_now or self.clock(), spend_day))
+            if any(r.outcome == Outcome.NOT_CONFIGURED for _, r in results):
+                stop = True
+            if over_cap:
+                self._log_cap(now)
+                stop = True
+                break
+        self._pacers[channel].forget_idle()
+        return report, stop
+
+    async def _send_wave(
+        self, channel: str, provider: Provider, wave: list[Claimed]
+    ) -> list[tuple[Claimed, SendResult]]:
+        """Every message of the wave through the provider, at most `concurrency` calls at a
+        time (that many tasks taking the next message in turn), each at its pacer's turn."""
+        pacer = self._pacers[channel]
+        results: list[tuple[Claimed, SendResult]] = []
+        pending = iter(wave)
+
+        async def worker() -> None:
+            for message in pending:
+                await pacer.wait_turn(message.address, message.segments)
+                results.append((message, await self._send_one(provider, message)))
+
+        tasks = min(self._concurrency[channel], len(wave))
+        await asyncio.gather(*(worker() for _ in range(tasks)))
+        return results
 
     async def _send_one(self, provider: Provider, message: Claimed) -> SendResult:
         try:
@@ -219,6 +253,7 @@ class Dispatcher:
         skipped: dict[int, str],
         over_cap: list[Claimed],
         now: datetime,
+        spend_day: date | None = None,
     ) -> DispatchReport:
         tomorrow = self._next_local_midnight(now)
         with unit_of_work(self.engine) as session:
@@ -231,6 +266,7 @@ class Dispatcher:
                 tomorrow=tomorrow,
                 config=self.config,
                 log_once=self._log_once,
+                spend_day=spend_day,
             )
             session.commit()
         return report

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
@@ -40,11 +40,13 @@ LogOnce = Callable[[str, str], None]
 
 @dataclass(frozen=True)
 class DispatchConfig:
-    """Tuning knobs; tests shorten `claim_for` and lift the pacing."""
+    """Tuning knobs; tests shorten `claim_for` and lift the pacing. `batch_size` and
+    `concurrency` left at None are sized to each channel's pace (bot.outbox.pacing.batch_size_for,
+    concurrency_for)."""
 
-    batch_size: int = 100
+    batch_size: int | None = None
     claim_for: timedelta = timedelta(minutes=5)
-    concurrency: int = 20
+    concurrency: int | None = None
     max_attempts: int = 8
     backoff_base: timedelta = timedelta(seconds=30)
     backoff_max: timedelta = timedelta(hours=1)
@@ -79,8 +81,12 @@ def record_outcomes(
     tomorrow: datetime,
     config: DispatchConfig,
     log_once: LogOnce,
+    spend_day: date | None = None,
 ) -> DispatchReport:
-    """Record a batch: cancelled (id → reason), deferred past the cap, and each send result."""
+    """Record a batch: cancelled (id → reason), deferred past the cap, and each send result.
+    With `spend_day` (the day whose cap counter the wave was counted in), the segments of
+    calls known not to have gone out (refused, temporary failure, no provider) are given back;
+    an unknown outcome stays counted."""
     report = DispatchReport(cancelled=len(skipped), deferred=len(over_cap))
     for message_id, reason in skipped.items():
         outbox.mark_cancelled(session, message_id, reason=reason, now=now)
@@ -89,9 +95,16 @@ def record_outcomes(
     sent = [(m.id, r.provider_id) for m, r in results if r.outcome == Outcome.SENT]
     outbox.mark_sent_many(session, sent, now=now)
     report.sent += len(sent)
+    not_sent = 0
     for message, result in results:
         if result.outcome != Outcome.SENT:
             _record_one(session, message, result, now, report, config, log_once)
+            if result.outcome != Outcome.UNKNOWN:
+                not_sent += message.segments
+    if spend_day is not None and results:
+        outbox.refund_spend(
+            session, channel=results[0][0].channel, day=spend_day, segments=not_sent
+        )
     return report
 
 

@@ -14,7 +14,15 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-__all__ = ["ChannelPacer", "PacingConfig", "RateLimiter", "pacer_for", "wave_size"]
+__all__ = [
+    "ChannelPacer",
+    "PacingConfig",
+    "RateLimiter",
+    "batch_size_for",
+    "concurrency_for",
+    "pacer_for",
+    "wave_size",
+]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -117,7 +125,36 @@ def wave_size(channel: str, config: PacingConfig, batch_size: int) -> int:
     """How many messages the dispatcher starts between two records of outcomes: half a second
     of sending at the channel's pace (5 SMS segments at 10/s). A crash leaves at most that many
     messages with an unknown outcome. Unpaced (benchmarks, tests) it is the whole batch."""
-    rate = config.telegram_per_second if channel == "telegram" else config.sms_segments_per_second
+    rate = _rate(channel, config)
     if not rate:
         return max(batch_size, 1)
     return max(1, min(batch_size, int(rate / 2)))
+
+
+UNPACED_BATCH = 1000  # rows per claim when nothing limits the pace (benchmarks, tests)
+UNPACED_CONCURRENCY = 32  # provider calls in flight then (keep-alive connections)
+BATCH_SECONDS = 20.0  # a paced claim holds this much sending, well within its claim
+
+
+def _rate(channel: str, config: PacingConfig) -> float | None:
+    return config.telegram_per_second if channel == "telegram" else config.sms_segments_per_second
+
+
+def batch_size_for(channel: str, config: PacingConfig) -> int:
+    """Rows per claim, sized to the channel's pace: 20 s of sending (200 SMS segments at
+    10/s, 600 Telegram messages at 30/s), between 20 and 1,000; 1,000 unpaced. A claim costs
+    three transactions whatever its size, so the fewer the better, but a claimed row waits
+    for the ones before it and a crash sends the not-yet-started ones after the claim expires."""
+    rate = _rate(channel, config)
+    if not rate:
+        return UNPACED_BATCH
+    return max(20, min(UNPACED_BATCH, int(rate * BATCH_SECONDS)))
+
+
+def concurrency_for(channel: str, config: PacingConfig) -> int:
+    """Provider calls in flight: paced, a wave's worth (more would only wait on the pacer);
+    unpaced, enough connections to hide the round trips (32: 8 to 128 measured)."""
+    rate = _rate(channel, config)
+    if not rate:
+        return UNPACED_CONCURRENCY
+    return max(1, min(UNPACED_CONCURRENCY, int(rate / 2)))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Protocol, runtime_checkable
 
 from sqlalchemy.engine import Engine
@@ -58,10 +58,17 @@ class Verdict:
 
 
 async def reconcile(
-    engine: Engine, provider: Provider, *, now: datetime, claim_for: timedelta
+    engine: Engine,
+    provider: Provider,
+    *,
+    now: datetime,
+    claim_for: timedelta,
+    spend_tz: tzinfo | None = None,
 ) -> DispatchReport:
     """Settle this channel's unconfirmed rows whose claim expired (found, re-queued, or
-    unconfirmed); no transaction is open during a lookup."""
+    unconfirmed); no transaction is open during a lookup. With `spend_tz` (the zone of the
+    SMS daily cap's days), a row not found at the provider gives its segments back to the
+    counter of the day its attempt began."""
     report = DispatchReport()
     rows = outbox.claim_unconfirmed(
         engine, channel=provider.channel, limit=BATCH, now=now, claim_for=claim_for
@@ -72,6 +79,10 @@ async def reconcile(
             continue  # the new claim expires and a later pass asks again
         with unit_of_work(engine) as session:
             _record(session, row, verdict, now, report)
+            if spend_tz is not None and row.channel == "sms" and _requeued(verdict):
+                started = row.attempt_started_at or now
+                day = started.astimezone(spend_tz).date()
+                outbox.refund_spend(session, channel=row.channel, day=day, segments=row.segments)
             session.commit()
     return report
 
@@ -88,6 +99,10 @@ async def _ask(provider: Provider, row: Claimed, now: datetime) -> Verdict | Non
         if now - started < GIVE_UP_AFTER:
             return None
         return Verdict(unconfirmed="provider lookup failed for a day")
+
+
+def _requeued(verdict: Verdict) -> bool:
+    return not verdict.unconfirmed and not verdict.found
 
 
 def _record(

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from bot.fakes.servers import FakeTwilio
+from bot.outbox.providers import SendResult
 from bot.outbox.twilio_sms import TwilioSmsProvider
 from bot.runtime import configure_logging
 from config import load_settings
 from tests.e2e.conftest import LiveApp
 
 PHONE = "+33612345678"
+
+
+async def _send_once(provider: TwilioSmsProvider, phone: str, text: str) -> SendResult:
+    try:
+        return await provider.send(phone, text)
+    finally:
+        await provider.aclose()
 
 
 def test_sending_an_sms_logs_no_number(caplog) -> None:  # type: ignore[no-untyped-def]
@@ -23,7 +32,7 @@ def test_sending_an_sms_logs_no_number(caplog) -> None:  # type: ignore[no-untyp
             twilio_from="+33700000000",
             twilio_api_base=twilio.url,
         )
-        result = TwilioSmsProvider(settings).send_now(PHONE, "Rappel")
+        result = asyncio.run(_send_once(TwilioSmsProvider(settings), PHONE, "Rappel"))
         assert result.provider_id
     assert twilio.sent[0]["To"] == PHONE
     assert PHONE not in caplog.text

@@ -2,10 +2,11 @@
 then exits. Its clock is wall time mapped onto a fixed allowed weekday morning, so the test
 runs the same on a Sunday night, and restarted workers share the same timeline.
 
-    python -m tests.outbox.dispatch_worker DB_URL GATEWAY_URL EPOCH CLAIM_SECONDS RATE [twilio]
+    python -m tests.outbox.dispatch_worker DB_URL GATEWAY_URL EPOCH CLAIM_SECONDS RATE [KIND [CAP]]
 
-With `twilio`, GATEWAY_URL is a FakeTwilio and the worker sends through the real Twilio provider
-with the production batch size and concurrency.
+With KIND `twilio`, GATEWAY_URL is a FakeTwilio and the worker sends through the real Twilio
+provider with the production batch size and concurrency. With CAP (SMS segments a day), the
+worker stops once a pass sends nothing: the rest waits for tomorrow.
 """
 
 from __future__ import annotations
@@ -34,13 +35,19 @@ def _pending(engine) -> int:  # type: ignore[no-untyped-def]
 
 
 async def main(
-    url: str, gateway: str, epoch: float, claim_seconds: float, rate: float, kind: str = "loopback"
+    url: str,
+    gateway: str,
+    epoch: float,
+    claim_seconds: float,
+    rate: float,
+    kind: str = "loopback",
+    cap: int = 10**9,
 ) -> None:
     engine = create_db_engine(url)
     pacing = PacingConfig(rate or None, None, None)
     claim_for = timedelta(seconds=claim_seconds)
     config = DispatchConfig(batch_size=50, concurrency=10, claim_for=claim_for, pacing=pacing)
-    settings = Settings(_env_file=None, sms_daily_cap=10**9)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, sms_daily_cap=cap)  # type: ignore[call-arg]
     provider: LoopbackProvider | TwilioSmsProvider = LoopbackProvider("sms", gateway, timeout=5.0)
     if kind == "twilio":
         config = DispatchConfig(claim_for=claim_for, pacing=pacing)
@@ -61,7 +68,9 @@ async def main(
         clock=lambda: MONDAY_MORNING + timedelta(seconds=time.time() - epoch),
     )
     while _pending(engine):
-        await dispatcher.dispatch_due()
+        report = await dispatcher.dispatch_due()
+        if cap < 10**9 and report.sent == 0:
+            break
         await asyncio.sleep(0.1)
     if isinstance(provider, LoopbackProvider):
         await provider.aclose()
@@ -70,4 +79,6 @@ async def main(
 
 if __name__ == "__main__":
     url, gateway, epoch, claim, rate = sys.argv[1:6]
-    asyncio.run(main(url, gateway, float(epoch), float(claim), float(rate), *sys.argv[6:7]))
+    kind = sys.argv[6] if len(sys.argv) > 6 else "loopback"
+    cap = int(sys.argv[7]) if len(sys.argv) > 7 else 10**9
+    asyncio.run(main(url, gateway, float(epoch), float(claim), float(rate), kind, cap))

@@ -20,7 +20,7 @@ from bot.fakes.servers import FakeTwilio
 from storage import outbox
 from storage.db import create_db_engine, unit_of_work
 from storage.migrate import upgrade
-from storage.models import OutboundMessage
+from storage.models import OutboundMessage, OutboundSpend
 from tests.conftest import POSTGRES_URL
 from tests.outbox.dispatch_worker import MONDAY_MORNING
 
@@ -149,4 +149,48 @@ def test_two_dispatchers_never_send_twice(postgres_schema_url: str, gateway) -> 
     assert len(counts) == total and sum(counts.values()) == total
     with unit_of_work(engine) as session:
         assert outbox.count_by_status(session) == {"sent": total}
+    engine.dispose()
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason="PASSNUM_TEST_DATABASE_URL is not set")
+def test_two_dispatchers_never_spend_past_the_daily_cap(postgres_schema_url: str, gateway) -> None:
+    """Two processes share one SMS daily cap: the counter row is locked while each wave
+    takes its share, so together they hand the provider at most the cap, and the counter
+    says exactly what was handed over."""
+    cap, total = 3_001, 4_000  # messages of 1 and 2 segments: 6,000 segments queued
+    engine = create_db_engine(postgres_schema_url)
+    upgrade(engine)
+    rows = [
+        {
+            "channel": "sms",
+            "address": f"+336{i:08d}",
+            "body": f"Message {i}",
+            "dedupe_key": f"cap:{i}",
+            "segments": 1 + i % 2,
+        }
+        for i in range(total)
+    ]
+    with unit_of_work(engine) as session:
+        outbox.enqueue_many(session, rows, now=MONDAY_MORNING)
+        session.commit()
+    epoch = time.time()
+    workers = [
+        _worker(postgres_schema_url, gateway.url, epoch, 0, "loopback", str(cap)) for _ in range(2)
+    ]
+    try:
+        assert [w.wait(timeout=120) for w in workers] == [0, 0]
+    finally:
+        for worker in workers:
+            worker.kill()
+    segments = {f"Message {i}": 1 + i % 2 for i in range(total)}
+    received = Counter(item.text for item in gateway.received)
+    handed = sum(segments[text] for text in received)
+    with unit_of_work(engine) as session:
+        counted = session.scalar(select(func.sum(OutboundSpend.segments)))
+        statuses = outbox.count_by_status(session)
+    print(f"\ntwo dispatchers, cap {cap}: {handed} segments sent, counter {counted}, {statuses}")
+    assert max(received.values()) == 1
+    assert handed == counted
+    assert cap - 2 < handed <= cap  # all of it but what a 2-segment message could not fit
+    assert statuses["sent"] == len(received) and statuses["queued"] == total - len(received)
     engine.dispose()

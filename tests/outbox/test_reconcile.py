@@ -13,7 +13,7 @@ from bot.fakes.servers import FakeTelegram
 from bot.outbox.channel_providers import build_providers
 from bot.outbox.dispatcher import Dispatcher
 from storage import outbox
-from storage.db import unit_of_work
+from storage.db import read_only, unit_of_work
 from storage.models import OutboundMessage
 from tests.outbox.conftest import make_settings, paris
 
@@ -60,6 +60,26 @@ async def test_a_row_the_provider_never_got_is_sent_once(
     assert [r.text for r in gateway.received] == ["Rappel"]
     row = _row(engine, mid)
     assert row.status == "sent" and row.attempts == 2 and row.attempt_started_at is None
+
+
+async def test_a_row_sent_again_after_a_crash_counts_once_against_the_cap(
+    engine, gateway, providers, settings, fast
+) -> None:
+    with unit_of_work(engine) as session:
+        outbox.enqueue(session, channel="sms", address="+33612340003", body="Rappel", now=MONDAY_10)
+        session.commit()
+    [row] = outbox.claim_batch(
+        engine, channel="sms", limit=10, now=MONDAY_10, claim_for=timedelta(minutes=5)
+    )
+    midnight = MONDAY_10.replace(hour=0)
+    cap = outbox.DailyCap(day=MONDAY_10.date(), limit=settings.sms_daily_cap, since=midnight)
+    assert outbox.begin_wave(engine, [row], now=MONDAY_10, cap=cap).started == [row]
+    dispatcher = Dispatcher(engine, providers, settings, config=fast)
+    await dispatcher.dispatch_due(LATER)  # not at the provider: its segment is given back
+    await dispatcher.dispatch_due(LATER + timedelta(minutes=1))  # sent, and counted again
+    assert [r.text for r in gateway.received] == ["Rappel"]
+    with read_only(engine) as session:
+        assert outbox.spent_on(session, channel="sms", cap=cap) == 1
 
 
 async def test_without_a_lookup_the_row_stays_unconfirmed_and_is_not_resent(engine) -> None:
