@@ -18,6 +18,7 @@ from bot.outbox.reminder_planning import shared_renderer
 from config import Settings
 from config.catalogs import load_catalogs
 from flows.outbound.channel import choose_address
+from flows.outbound.reminders import message_at
 from flows.outbound.texts import Catalogs, Render, catalog_key, has_text
 from flows.types import MessageToQueue, Recipient
 
@@ -78,19 +79,17 @@ class NoticeComposer:
         send_at: datetime,
         not_after: datetime | None = None,
     ) -> MessageToQueue | None:
-        rendered = self.render(channel, language, self._key(key, channel), params)
-        if rendered is None:
-            return None
-        body, segments = rendered
-        return MessageToQueue(
+        return message_at(
             channel=channel,
             address=address,
-            body=body,
-            segments=segments,
+            language=language,
+            key=self._key(key, channel),
+            params=params,
             beneficiary_id=beneficiary_id,
             dedupe_key=dedupe_key,
-            send_after=send_at,
+            send_at=send_at,
             not_after=not_after,
+            render=self.render,
         )
 
 

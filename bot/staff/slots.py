@@ -242,14 +242,16 @@ def _tell(context: Context, slot_id: int, kind: str) -> int:
     )
 
 
+def _audience(context: Context, slot_id: int) -> dict[str, int]:
+    """Who a move or cancellation tells, by channel (the same rule as the notices)."""
+    return slot_change_audience(
+        context.session, slot_id=slot_id, now=context.now, notices=notice_composer(context.settings)
+    )
+
+
 def change_slot(context: Context, command: ChangeSlot) -> SlotChanged:
     slot = slot_of_mine(context, command.slot_id)
-    audience = slot_change_audience(
-        context.session,
-        slot_id=command.slot_id,
-        now=context.now,
-        notices=notice_composer(context.settings),
-    )
+    audience = _audience(context, command.slot_id)
     moved = store.reschedule_slot(
         context.session,
         slot=slot,
@@ -268,12 +270,7 @@ def change_slot(context: Context, command: ChangeSlot) -> SlotChanged:
 
 def cancel_slot(context: Context, command: CancelSlot) -> SlotChanged:
     slot = slot_of_mine(context, command.slot_id)
-    audience = slot_change_audience(
-        context.session,
-        slot_id=command.slot_id,
-        now=context.now,
-        notices=notice_composer(context.settings),
-    )
+    audience = _audience(context, command.slot_id)
     store.cancel_slot(context.session, slot=slot, now=context.now)
     told = _tell(context, command.slot_id, "cancelled")
     context.audit("slot.cancel", f"slot:{command.slot_id}", f"{told} people told")
@@ -286,12 +283,7 @@ def slot_change_impact(context: Context, command: SlotChangeImpact) -> SlotImpac
     return SlotImpact(
         SlotView.of(slot),
         store.slot_attendees(context.session, slot_id=command.slot_id),
-        slot_change_audience(
-            context.session,
-            slot_id=command.slot_id,
-            now=context.now,
-            notices=notice_composer(context.settings),
-        ),
+        _audience(context, command.slot_id),
     )
 
 

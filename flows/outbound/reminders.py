@@ -39,6 +39,7 @@ __all__ = [
     "Wording",
     "expiry_key",
     "expiry_message",
+    "message_at",
     "message_to",
     "no_show_message",
     "slot_params",
@@ -111,7 +112,35 @@ def message_to(
     if target is None:
         return None
     channel, address = target
-    rendered = render(channel, person.language, catalog_key(key, channel, two_way=two_way), params)
+    return message_at(
+        channel=channel,
+        address=address,
+        language=person.language,
+        key=catalog_key(key, channel, two_way=two_way),
+        params=params,
+        beneficiary_id=person.id,
+        dedupe_key=dedupe_key,
+        send_at=send_at,
+        not_after=not_after,
+        render=render,
+    )
+
+
+def message_at(
+    *,
+    channel: str,
+    address: str,
+    language: str,
+    key: str,
+    params: Mapping[str, Any],
+    beneficiary_id: int | None,
+    dedupe_key: str,
+    send_at: datetime | None,
+    not_after: datetime | None,
+    render: Render,
+) -> MessageToQueue | None:
+    """The catalog text `key` to this very address; None when the catalogs lack it."""
+    rendered = render(channel, language, key, params)
     if rendered is None:
         return None
     body, segments = rendered
@@ -120,7 +149,7 @@ def message_to(
         address=address,
         body=body,
         segments=segments,
-        beneficiary_id=person.id,
+        beneficiary_id=beneficiary_id,
         dedupe_key=dedupe_key,
         send_after=send_at,
         not_after=not_after,
