@@ -122,6 +122,8 @@ class ConversationStore:
         self._reconnect = reconnect
         self._session: Session | None = None
         self._pending: list[tuple[str, dict[str, Any]]] = []
+        # PostgreSQL: the conversation read with the arrival, for (address, now)
+        self._read_ahead: tuple[str, datetime, Any] | None = None
         self._attach(connection)
 
     def _attach(self, connection: Connection) -> None:
@@ -277,8 +279,18 @@ class ConversationStore:
             "unknown_window": window_start(now, limits.unknown_global_window),
             "per_address": limits.per_address,
         }
-        name = "ARRIVAL_BY_CHAT" if chat_id is not None else "ARRIVAL_BY_PHONE"
-        row = self._first_round_trip(lambda: self._arrival_row(name, params))
+        by = "CHAT" if chat_id is not None else "PHONE"
+        ahead_params = {
+            "chat_id": chat_id,
+            "address": address,
+            "since": now - NOTICE_LIFETIME,
+        }
+        row, ahead = self._first_round_trip(
+            lambda: self._arrival_rows(
+                f"ARRIVAL_BY_{by}", params, f"CONVERSATION_BY_{by}", ahead_params
+            )
+        )
+        self._read_ahead = (address, now, ahead)
         holder = self._holder_of(row[:7]) if row[0] is not None else None
         inbound_id, mine, theirs = row[7:]
         if inbound_id is None:
@@ -291,10 +303,19 @@ class ConversationStore:
             counted.append((key, theirs))
         return Arrival(holder, InboundRecord(inbound_id, duplicate=False), _replay(counted))
 
-    def _arrival_row(self, name: str, params: dict[str, Any]) -> Any:
-        with self._driver.pipeline():  # psycopg's BEGIN and the statement: one round trip
-            cursor = self._run(name, params)
-        return cursor.fetchone()
+    def _arrival_rows(
+        self, name: str, params: dict[str, Any], ahead_name: str, ahead_params: dict[str, Any]
+    ) -> tuple[Any, Any]:
+        """The arrival and the conversation's read: psycopg's BEGIN and both statements, one
+        round trip (the read is not used when the message is a duplicate or refused)."""
+        ahead = self._driver.cursor()
+        try:
+            with self._driver.pipeline():
+                cursor = self._run(name, params)
+                ahead.execute(self._sql[ahead_name], ahead_params)
+            return cursor.fetchone(), ahead.fetchone()
+        finally:
+            ahead.close()
 
     def count(self, key: str, window: timedelta, now: datetime) -> int:
         """storage.abuse.count_inbound: one atomic bump of the window's counter row."""
@@ -341,12 +362,17 @@ class ConversationStore:
 
     def conversation(self, *, address: str, holder: Holder | None, now: datetime) -> Conversation:
         """state() and last_booking_notice() (for a holder) in one statement."""
-        params = {
-            "address": address,
-            "beneficiary_id": holder.id if holder is not None else None,
-            "since": self._time(now - NOTICE_LIFETIME),
-        }
-        saved, stopped, key, sent_at = self._run("CONVERSATION", params).fetchone()
+        read_ahead, self._read_ahead = self._read_ahead, None
+        if read_ahead is not None and read_ahead[:2] == (address, now):
+            row = read_ahead[2]  # read with the arrival, for this holder (PostgreSQL)
+        else:
+            params = {
+                "address": address,
+                "beneficiary_id": holder.id if holder is not None else None,
+                "since": self._time(now - NOTICE_LIFETIME),
+            }
+            row = self._run("CONVERSATION", params).fetchone()
+        saved, stopped, key, sent_at = row
         if isinstance(saved, str):
             saved = json.loads(saved)
         booking_id = booking_id_of_key(key) if key is not None else None
