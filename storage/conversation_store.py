@@ -210,10 +210,10 @@ class ConversationStore:
     def holder(self, *, address: str) -> Holder | None:
         """storage.identity.beneficiary_for_address, the columns a conversation reads."""
         chat_id = telegram_chat_id(address)
-        if chat_id is not None:
-            name, params = "HOLDER_BY_CHAT", {"chat_id": chat_id}
-        else:
-            name, params = "HOLDER_BY_PHONE", {"address": address}
+        params: dict[str, Any] = (
+            {"chat_id": chat_id} if chat_id is not None else {"address": address}
+        )
+        name = "HOLDER_BY_CHAT" if chat_id is not None else "HOLDER_BY_PHONE"
         row = self._first_round_trip(lambda: self._run(name, params).fetchone())
         return self._holder_of(row) if row is not None else None
 
