@@ -103,6 +103,19 @@ def _arrival(holder_where: str) -> str:
 
 ARRIVAL_BY_PHONE = _arrival("phone = :address")
 ARRIVAL_BY_CHAT = _arrival("telegram_chat_id = :chat_id")
+
+
+def _conversation_after_arrival(holder_where: str) -> str:
+    """PostgreSQL: CONVERSATION for the arrival's holder, sent in the same pipeline right
+    after the arrival statement. The server runs it once the arrival is done (after any wait
+    for the address's counter row), with a snapshot of its own, so it reads what a later
+    round trip would have read."""
+    holder_id = f"(SELECT id FROM beneficiary WHERE {holder_where} AND erased_at IS NULL LIMIT 1)"
+    return CONVERSATION.replace(":beneficiary_id", holder_id)
+
+
+CONVERSATION_BY_PHONE = _conversation_after_arrival("phone = :address")
+CONVERSATION_BY_CHAT = _conversation_after_arrival("telegram_chat_id = :chat_id")
 SET_LAST_CHANNEL = "UPDATE beneficiary SET last_channel = :channel WHERE id = :beneficiary_id"
 
 _LITERAL_OR_NAME = re.compile(r"'[^']*'|(?<!:):(\w+)")
@@ -132,6 +145,8 @@ SQLITE = {
     "CONVERSATION": CONVERSATION,
     "ARRIVAL_BY_PHONE": ARRIVAL_BY_PHONE,
     "ARRIVAL_BY_CHAT": ARRIVAL_BY_CHAT,
+    "CONVERSATION_BY_PHONE": CONVERSATION_BY_PHONE,
+    "CONVERSATION_BY_CHAT": CONVERSATION_BY_CHAT,
     "SET_LAST_CHANNEL": SET_LAST_CHANNEL,
 }
 POSTGRES = {name: _pyformat(sql) for name, sql in SQLITE.items()}

@@ -111,27 +111,58 @@ class Holder:
 class ConversationStore:
     """The hot path's statements on one connection, inside the caller's transaction."""
 
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
+    def __init__(
+        self, connection: Connection, *, reconnect: Callable[[], Connection] | None = None
+    ) -> None:
+        """`reconnect` (PostgreSQL, a connection kept between turns and never pinged): a
+        fresh connection, in a transaction, for when the turn's first round trip finds this
+        one dropped by the server (a restart, an idle timeout, pg_terminate_backend)."""
         self.sqlite = connection.dialect.name == "sqlite"
         self._sql = SQLITE if self.sqlite else POSTGRES
+        self._reconnect = reconnect
+        self._session: Session | None = None
+        self._pending: list[tuple[str, dict[str, Any]]] = []
+        # PostgreSQL: the conversation read with the arrival, for (address, now)
+        self._read_ahead: tuple[str, datetime, Any] | None = None
+        self._attach(connection)
+
+    def _attach(self, connection: Connection) -> None:
+        self.connection = connection
         driver = connection.connection.driver_connection
         assert driver is not None
         self._driver = driver
         self._cursor = driver.cursor()
-        self._session: Session | None = None
-        self._pending: list[tuple[str, dict[str, Any]]] = []
 
     # -- plumbing ---------------------------------------------------------------------
 
     def _time(self, moment: datetime) -> Any:
         return sqlite_time(moment) if self.sqlite else moment
 
+    def _first_round_trip(self, send: Callable[[], Any]) -> Any:
+        """The turn's first round trip, which also tells whether a kept connection is still
+        alive (instead of a ping of its own): if the server dropped it, once more on a fresh
+        one. Nothing of the turn was done yet, so nothing is lost or done twice."""
+        reconnect, self._reconnect = self._reconnect, None  # only the first statement
+        if reconnect is None:
+            return send()
+        dialect = self.connection.dialect
+        try:
+            return send()
+        except dialect.loaded_dbapi.Error as error:
+            if not dialect.is_disconnect(error, self._driver, self._cursor):
+                raise
+        dropped = self.connection
+        dropped.invalidate()
+        dropped.close()
+        self._attach(reconnect())
+        return send()
+
     def _run(self, name: str, params: dict[str, Any]) -> Any:
         if self._session is not None:
             self._session.flush()  # the ORM's pending rows go first, as in one Session
         if self._pending:
             self._write_pending()
+        self._reconnect = None  # past the turn's first statement: no retry any more
         cursor = self._cursor
         cursor.execute(self._sql[name], params)
         return cursor
@@ -179,10 +210,11 @@ class ConversationStore:
     def holder(self, *, address: str) -> Holder | None:
         """storage.identity.beneficiary_for_address, the columns a conversation reads."""
         chat_id = telegram_chat_id(address)
-        if chat_id is not None:
-            row = self._run("HOLDER_BY_CHAT", {"chat_id": chat_id}).fetchone()
-        else:
-            row = self._run("HOLDER_BY_PHONE", {"address": address}).fetchone()
+        params: dict[str, Any] = (
+            {"chat_id": chat_id} if chat_id is not None else {"address": address}
+        )
+        name = "HOLDER_BY_CHAT" if chat_id is not None else "HOLDER_BY_PHONE"
+        row = self._first_round_trip(lambda: self._run(name, params).fetchone())
         return self._holder_of(row) if row is not None else None
 
     @staticmethod
@@ -247,10 +279,18 @@ class ConversationStore:
             "unknown_window": window_start(now, limits.unknown_global_window),
             "per_address": limits.per_address,
         }
-        name = "ARRIVAL_BY_CHAT" if chat_id is not None else "ARRIVAL_BY_PHONE"
-        with self._driver.pipeline():  # psycopg's BEGIN and the statement: one round trip
-            cursor = self._run(name, params)
-        row = cursor.fetchone()
+        by = "CHAT" if chat_id is not None else "PHONE"
+        ahead_params = {
+            "chat_id": chat_id,
+            "address": address,
+            "since": now - NOTICE_LIFETIME,
+        }
+        row, ahead = self._first_round_trip(
+            lambda: self._arrival_rows(
+                f"ARRIVAL_BY_{by}", params, f"CONVERSATION_BY_{by}", ahead_params
+            )
+        )
+        self._read_ahead = (address, now, ahead)
         holder = self._holder_of(row[:7]) if row[0] is not None else None
         inbound_id, mine, theirs = row[7:]
         if inbound_id is None:
@@ -262,6 +302,20 @@ class ConversationStore:
             key = f"b:{holder.id}" if holder is not None else f"u:{channel}"
             counted.append((key, theirs))
         return Arrival(holder, InboundRecord(inbound_id, duplicate=False), _replay(counted))
+
+    def _arrival_rows(
+        self, name: str, params: dict[str, Any], ahead_name: str, ahead_params: dict[str, Any]
+    ) -> tuple[Any, Any]:
+        """The arrival and the conversation's read: psycopg's BEGIN and both statements, one
+        round trip (the read is not used when the message is a duplicate or refused)."""
+        ahead = self._driver.cursor()
+        try:
+            with self._driver.pipeline():
+                cursor = self._run(name, params)
+                ahead.execute(self._sql[ahead_name], ahead_params)
+            return cursor.fetchone(), ahead.fetchone()
+        finally:
+            ahead.close()
 
     def count(self, key: str, window: timedelta, now: datetime) -> int:
         """storage.abuse.count_inbound: one atomic bump of the window's counter row."""
@@ -308,12 +362,17 @@ class ConversationStore:
 
     def conversation(self, *, address: str, holder: Holder | None, now: datetime) -> Conversation:
         """state() and last_booking_notice() (for a holder) in one statement."""
-        params = {
-            "address": address,
-            "beneficiary_id": holder.id if holder is not None else None,
-            "since": self._time(now - NOTICE_LIFETIME),
-        }
-        saved, stopped, key, sent_at = self._run("CONVERSATION", params).fetchone()
+        read_ahead, self._read_ahead = self._read_ahead, None
+        if read_ahead is not None and read_ahead[:2] == (address, now):
+            row = read_ahead[2]  # read with the arrival, for this holder (PostgreSQL)
+        else:
+            params = {
+                "address": address,
+                "beneficiary_id": holder.id if holder is not None else None,
+                "since": self._time(now - NOTICE_LIFETIME),
+            }
+            row = self._run("CONVERSATION", params).fetchone()
+        saved, stopped, key, sent_at = row
         if isinstance(saved, str):
             saved = json.loads(saved)
         booking_id = booking_id_of_key(key) if key is not None else None
@@ -409,6 +468,77 @@ def _close_loop_connection(engine: Engine) -> None:
         connection.close()
 
 
+# PostgreSQL: the conversation threads' connections stay checked out between turns, in a free
+# list per engine (at most one per conversation thread, bot.server's conversation_limiter).
+# A pool checkout would ping the server first (`pool_pre_ping`, a round trip of its own every
+# turn); a kept connection is not pinged: the turn's first statement finds out whether the
+# server dropped it, and the turn then goes on a fresh one (ConversationStore._first_round_trip).
+KEPT_CONNECTIONS = 8
+_KEPT: dict[Engine, list[Connection]] = {}
+_KEPT_LOCK = threading.Lock()
+
+
+def _kept_connection(engine: Engine) -> Connection:
+    with _KEPT_LOCK:
+        kept = _KEPT.get(engine)
+        if kept:
+            return kept.pop()
+    return engine.connect()
+
+
+def _keep(engine: Engine, connection: Connection) -> None:
+    """Back in the free list if it is healthy and there is room, else closed (to the pool)."""
+    if connection.closed:
+        return
+    if connection.in_transaction() and not connection.invalidated:
+        try:
+            connection.rollback()
+        except Exception:  # the connection broke during the turn: not kept
+            connection.invalidate()
+    driver = connection.connection.driver_connection if not connection.invalidated else None
+    if driver is not None and not driver.closed and not getattr(driver, "broken", False):
+        with _KEPT_LOCK:
+            kept = _KEPT.get(engine)
+            if kept is None:
+                kept = _KEPT[engine] = []
+                event.listen(engine, "engine_disposed", _close_kept)
+            if len(kept) < KEPT_CONNECTIONS:
+                kept.append(connection)
+                return
+    connection.close()
+
+
+def _close_kept(engine: Engine) -> None:
+    with _KEPT_LOCK:
+        kept = _KEPT.pop(engine, [])
+    for connection in kept:
+        connection.close()
+
+
+def _fresh_transaction(engine: Engine) -> Connection:
+    connection = engine.connect()  # from the pool, pinged
+    connection.begin()
+    return connection
+
+
+@contextmanager
+def _kept_turn(engine: Engine) -> Iterator[ConversationStore]:
+    connection = _kept_connection(engine)
+    try:
+        connection.begin()
+        store = ConversationStore(connection, reconnect=lambda: _fresh_transaction(engine))
+    except BaseException:
+        connection.close()
+        raise
+    try:
+        yield store
+    finally:
+        try:
+            store.close()
+        finally:
+            _keep(engine, store.connection)
+
+
 @contextmanager
 def _turn(connection: Connection) -> Iterator[ConversationStore]:
     store = ConversationStore(connection)
@@ -427,10 +557,14 @@ def conversation_unit(engine: Engine, *, wait: bool = True) -> Iterator[Conversa
     of this process or another process): the caller runs on the event loop, which must not
     block, and retries in a thread."""
     lock = sqlite_write_lock(engine)
-    if lock is not None and not lock.acquire(blocking=wait):
+    if lock is None:
+        with _kept_turn(engine) as store:
+            yield store
+        return
+    if not lock.acquire(blocking=wait):
         raise WouldWait
     try:
-        if lock is None or wait:
+        if wait:
             with engine.connect() as connection:
                 connection.begin()  # BEGIN IMMEDIATE on SQLite (storage.db)
                 with _turn(connection) as store:
@@ -448,5 +582,4 @@ def conversation_unit(engine: Engine, *, wait: bool = True) -> Iterator[Conversa
             if connection.in_transaction():
                 connection.rollback()
     finally:
-        if lock is not None:
-            lock.release()
+        lock.release()
