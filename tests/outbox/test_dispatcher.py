@@ -180,3 +180,49 @@ async def test_telegram_goes_through_its_provider(engine, gateway, providers, se
         session.commit()
     await Dispatcher(engine, providers, settings, config=fast).dispatch_due(MONDAY_10)
     assert gateway.texts_to("tg:42") == ["Bonjour ✨"]
+
+
+class NotConfiguredProvider:
+    """A provider without credentials: every call answers "not configured", which stops the
+    channel after the first batch."""
+
+    channel = "sms"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def send(self, address: str, text: str, *, keyboard: object = None) -> SendResult:
+        self.calls += 1
+        return SendResult(Outcome.NOT_CONFIGURED)
+
+
+async def test_the_batch_claimed_ahead_is_given_back_when_the_channel_stops(
+    engine, settings
+) -> None:  # type: ignore[no-untyped-def]
+    """Unpaced, the next batch is claimed while one is sent; when the channel must stop, the
+    rows claimed ahead (never started) are queued again as they were, attempt given back."""
+    ids = _queue(engine, 12)
+    provider = NotConfiguredProvider()
+    config = DispatchConfig(pacing=UNPACED, batch_size=4)
+    dispatcher = Dispatcher(engine, {"sms": provider}, settings, config=config)  # type: ignore[dict-item]
+    report = await dispatcher.dispatch_due(MONDAY_10)
+    assert provider.calls == 4 and report.deferred == 4 and report.sent == 0
+    rows = [_row(engine, mid) for mid in ids]
+    assert [r.error for r in rows[:4]] == ["no provider configured"] * 4
+    for row in rows[4:8]:  # claimed ahead, given back
+        assert (row.status, row.attempts, row.error) == ("queued", 0, None)
+        assert row.next_attempt_at == MONDAY_10
+    for row in rows:
+        assert row.claimed_until is None and row.attempt_started_at is None
+    assert all(r.status == "queued" and r.attempts == 0 for r in rows[8:])  # never claimed
+    await dispatcher.dispatch_due(MONDAY_10 + timedelta(seconds=1))
+    assert provider.calls == 8  # the given-back rows are the next ones tried
+
+
+async def test_claiming_ahead_sends_each_message_once(engine, gateway, providers, settings) -> None:
+    ids = _queue(engine, 23)
+    config = DispatchConfig(pacing=UNPACED, batch_size=4, concurrency=3)
+    report = await Dispatcher(engine, providers, settings, config=config).dispatch_due(MONDAY_10)
+    assert report.sent == 23
+    assert sorted(r.text for r in gateway.received) == sorted(f"Message {i}" for i in range(23))
+    assert {_row(engine, mid).attempts for mid in ids} == {1}
