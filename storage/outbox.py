@@ -49,7 +49,6 @@ __all__ = [
     "Wave",
     "begin_wave",
     "refund_spend",
-    "release_claims",
     "spent_on",
     "apply_status_callback",
     "cancel_expired",
@@ -623,38 +622,6 @@ def mark_sent_many(session: Session, sent: list[tuple[int, str | None]], *, now:
         )
     finally:
         cursor.close()
-
-
-_RELEASE = (
-    "UPDATE outboundmessage SET status = 'queued', claimed_until = NULL, "
-    "attempts = attempts - 1, updated_at = :now WHERE id IN ({ids}) AND status = 'sending' "
-    "AND claimed_until = :until AND attempt_started_at IS NULL"
-)
-
-
-def release_claims(engine: Engine, messages: list[Claimed], *, now: datetime) -> int:
-    """Give back rows of one claim whose provider call never began (a dispatcher that claimed
-    ahead and then had to stop): queued again, due as before, the claim's attempt given back.
-    Rows already started, or whose claim expired and was taken over, are left alone."""
-    if not messages:
-        return 0
-    to_db, _ = _time_converters(engine)
-    params: dict[str, Any] = {"now": to_db(now), "until": to_db(messages[0].claimed_until)}
-    released = 0
-    with unit_of_work(engine) as session:
-        cursor = session.connection().connection.cursor()
-        try:
-            for first in range(0, len(messages), _START_CHUNK):
-                chunk = messages[first : first + _START_CHUNK]
-                names = [f"m{i}" for i in range(len(chunk))]
-                sql = _RELEASE.format(ids=", ".join(":" + name for name in names))
-                params.update(zip(names, (m.id for m in chunk), strict=True))
-                cursor.execute(_driver_sql(sql, engine.dialect.name), params)
-                released += max(cursor.rowcount, 0)
-        finally:
-            cursor.close()
-        session.commit()
-    return released
 
 
 def mark_failed(session: Session, message_id: int, *, error: str, now: datetime) -> bool:

@@ -51,9 +51,6 @@ __all__ = ["DispatchConfig", "DispatchReport", "Dispatcher"]
 
 log = logging.getLogger(__name__)
 
-_Screened = tuple[list[Claimed], DispatchReport]
-"""A claimed batch after the checks: the rows to send, and the report of the cancelled ones."""
-
 
 class Dispatcher:
     """Sends the outbox; `providers` maps a channel ("sms", "telegram") to its Provider."""
@@ -118,70 +115,21 @@ class Dispatcher:
                 await asyncio.wait_for(stop.wait(), timeout=interval)
 
     async def _channel_pass(self, channel: str, fixed_now: datetime | None) -> DispatchReport:
-        """Claim, screen and send batches until nothing is due or the channel must stop.
-        Unpaced, the next batch is claimed and screened (in a thread, on its own connection)
-        while this batch's calls are in flight: the claim commits before it returns and no
-        row's call begins before its wave is committed "attempt started" (begin_wave), so a
-        crash leaves the claimed-ahead rows to be taken again when their claim expires. The
-        claim ahead starts once this batch's first wave is committed (the cap counter then
-        counts it), and is given back, unstarted, when the channel must stop."""
         report = DispatchReport()
-        ahead = self._unpaced(channel)
-        claim = self._claim_screened(channel, fixed_now)
-        while claim is not None:
-            to_send, screened = claim
-            report.add(screened)
-            following: list[asyncio.Task[_Screened | None]] = []  # the claim ahead, once
-
-            def claim_ahead() -> None:
-                if ahead and not following:
-                    thread = asyncio.to_thread(self._claim_screened, channel, fixed_now)
-                    following.append(asyncio.create_task(thread))
-
-            try:
-                sent, stop = await self._send_all(channel, to_send, fixed_now, claim_ahead)
-            except BaseException:
-                for task in following:
-                    with contextlib.suppress(Exception):
-                        await task  # its rows wait for their claim to expire
-                raise
-            report.add(sent)
-            if following:
-                claim = await following[0]
-            elif stop:
-                claim = None
-            else:
-                claim = self._claim_screened(channel, fixed_now)
-            if stop:
-                if claim is not None:  # claimed ahead, never started: give them back
-                    report.add(claim[1])
-                    outbox.release_claims(self.engine, claim[0], now=fixed_now or self.clock())
+        while True:
+            now = fixed_now or self.clock()
+            limit = self._budget(channel, now)
+            if limit <= 0:
                 return report
-        return report
-
-    def _unpaced(self, channel: str) -> bool:
-        """True when nothing limits the channel's pace (then claiming ahead pays: paced, the
-        dispatcher mostly waits for its turns)."""
-        pacer = self._pacers[channel]
-        return not pacer.overall.rate and not pacer.per_address
-
-    def _claim_screened(self, channel: str, fixed_now: datetime | None) -> _Screened | None:
-        """The next batch, claimed and screened, its refused rows already cancelled: (rows to
-        send, report of the cancelled ones); None when nothing may be claimed now."""
-        now = fixed_now or self.clock()
-        limit = self._budget(channel, now)
-        if limit <= 0:
-            return None
-        batch = outbox.claim_batch(
-            self.engine, channel=channel, limit=limit, now=now, claim_for=self.config.claim_for
-        )
-        if not batch:
-            return None
-        to_send, skipped = self._screen(batch, now)
-        report = DispatchReport()
-        if skipped:
-            report = self._record([], skipped, [], fixed_now or self.clock())
-        return to_send, report
+            batch = outbox.claim_batch(
+                self.engine, channel=channel, limit=limit, now=now, claim_for=self.config.claim_for
+            )
+            if not batch:
+                return report
+            batch_report, stop = await self._process(channel, batch, now, fixed_now)
+            report.add(batch_report)
+            if stop:
+                return report
 
     def _budget(self, channel: str, now: datetime) -> int:
         """How many rows to claim now: 0 in quiet hours, without provider, or over the cap."""
@@ -224,6 +172,18 @@ class Dispatcher:
         with read_only(self.engine) as session:
             return outbox.has_due(session, channel=channel, now=now)
 
+    async def _process(
+        self, channel: str, batch: list[Claimed], now: datetime, fixed_now: datetime | None
+    ) -> tuple[DispatchReport, bool]:
+        """Check, send and record one claimed batch; True when the channel must stop."""
+        to_send, skipped = self._screen(batch, now)
+        report = DispatchReport()
+        if skipped:
+            report = self._record([], skipped, [], fixed_now or self.clock())
+        sent, stop = await self._send_all(channel, to_send, fixed_now)
+        report.add(sent)
+        return report, stop
+
     def _screen(self, batch: list[Claimed], now: datetime) -> tuple[list[Claimed], dict[int, str]]:
         """Split the batch into what may go and what is cancelled (id → reason)."""
         ids = [m.beneficiary_id for m in batch if m.beneficiary_id is not None]
@@ -235,18 +195,13 @@ class Dispatcher:
         )
 
     async def _send_all(
-        self,
-        channel: str,
-        batch: list[Claimed],
-        fixed_now: datetime | None,
-        on_started: Callable[[], None] = lambda: None,
+        self, channel: str, batch: list[Claimed], fixed_now: datetime | None
     ) -> tuple[DispatchReport, bool]:
         """Send the batch in waves (bot.outbox.pacing.wave_size: half a second of sending): each
         wave is committed as "attempt started" (and counted against the daily cap, which may leave
         the rest of the batch for tomorrow), sent with bounded concurrency, and its outcomes
         recorded at once, so a crash leaves at most one wave unrecorded, and that wave is
-        reconciled, not resent blindly. True when the channel must stop (cap, no provider).
-        `on_started` is called once the first wave is committed, before its calls."""
+        reconciled, not resent blindly. True when the channel must stop (cap, no provider)."""
         provider = self.providers[channel]
         size = wave_size(channel, self.config.pacing, len(batch))
         report, stop = DispatchReport(), False
@@ -255,7 +210,6 @@ class Dispatcher:
             cap = self._cap(channel, now)
             wave = outbox.begin_wave(self.engine, batch[start : start + size], now=now, cap=cap)
             over_cap = wave.over_cap + batch[start + size :] if wave.over_cap else []
-            on_started()
             results = await self._send_wave(channel, provider, wave.started)
             spend_day = cap.day if cap is not None else None
             report.add(self._record(results, {}, over_cap, fixed_now or self.clock(), spend_day))
