@@ -95,27 +95,14 @@ class _NoCallProvider:
 
 def bench_dispatcher_own_work(workdir: Path, quick: bool) -> dict[str, Any]:
     """The dispatcher's throughput when sending costs nothing (issue 12: ≥ 10,000 msg/s)."""
-    from bot.bench.outbox import MONDAY_10
+    from bot.bench.outbox import MONDAY_10, queue_sms
     from bot.outbox.dispatcher import DispatchConfig, Dispatcher
     from bot.outbox.pacing import PacingConfig
     from config import Settings
-    from storage import outbox
-    from storage.db import unit_of_work
 
     count = 2_000 if quick else 10_000
     engine = _engine(workdir, "dispatch-own.db")
-    rows = [
-        {
-            "channel": "sms",
-            "address": f"+336{i:08d}",
-            "body": f"Bench {i}",
-            "dedupe_key": f"own:{i}",
-        }
-        for i in range(count)
-    ]
-    with unit_of_work(engine) as session:
-        outbox.enqueue_many(session, rows, now=MONDAY_10)
-        session.commit()
+    queue_sms(engine, count, key="own")
     provider = _NoCallProvider()
     settings = Settings(_env_file=None, sms_daily_cap=10**9)  # type: ignore[call-arg]  # pydantic-settings' init keyword
     config = DispatchConfig(batch_size=200, concurrency=8, pacing=PacingConfig(None, None, None))

@@ -53,18 +53,7 @@ def _settings() -> Settings:
 
 def bench_dispatch(engine: Engine, n: int) -> float:
     """Messages per second from queued to sent, unpaced, through real loopback HTTP."""
-    rows = [
-        {
-            "channel": "sms",
-            "address": f"+336{i:08d}",
-            "body": f"Bench {i}",
-            "dedupe_key": f"bench-dispatch:{time.time_ns()}:{i}",
-        }
-        for i in range(n)
-    ]
-    with unit_of_work(engine) as session:
-        outbox.enqueue_many(session, rows, now=MONDAY_10)
-        session.commit()
+    queue_sms(engine, n, key=f"bench-dispatch:{time.time_ns()}")
     gateway = FakeGateway().start()
     provider = LoopbackProvider("sms", gateway.url)
     config = DispatchConfig(batch_size=200, concurrency=8, pacing=PacingConfig(None, None, None))
@@ -222,19 +211,24 @@ def _case_settings(fake_url: str) -> Settings:
     )
 
 
-def _fill(engine: Engine, count: int) -> None:
+def queue_sms(engine: Engine, count: int, *, key: str, body: str = "Bench {i}") -> None:
+    """`count` SMS rows due at MONDAY_10, to distinct numbers, with dedupe keys `key:i`."""
     rows = [
         {
             "channel": "sms",
             "address": f"+336{i:08d}",
-            "body": f"Atelier numérique mardi 10 h, message {i}",
-            "dedupe_key": f"bench:{i}",
+            "body": body.format(i=i),
+            "dedupe_key": f"{key}:{i}",
         }
         for i in range(count)
     ]
     with unit_of_work(engine) as session:
         outbox.enqueue_many(session, rows, now=MONDAY_10)
         session.commit()
+
+
+def _fill(engine: Engine, count: int) -> None:
+    queue_sms(engine, count, key="bench", body="Atelier numérique mardi 10 h, message {i}")
 
 
 def run_case(case: str, count: int, fake_url: str, folder: str) -> dict[str, object]:
