@@ -67,9 +67,13 @@ def import_beneficiaries(
     except RowProblem as problem:
         return header_error(problem)
     job = _BeneficiaryImport(
-        session, rows, resolver or default_resolver(), now or datetime.now(UTC), sms_regions
+        session,
+        rows,
+        resolver or default_resolver(),
+        now or datetime.now(UTC),
+        sms_regions,
+        notices,
     )
-    job.notices = notices
     report = run_rows(session, rows, job.handle, on_progress, after_batch=job.flush)
     honour_address_opt_outs(session, phones=phones(rows))  # STOP said before registration
     return report
@@ -86,10 +90,11 @@ class _BeneficiaryImport:
         resolver: PlaceResolver,
         now: datetime,
         sms_regions: Iterable[str],
+        notices: NoticeWriter | None,
     ) -> None:
         self.session, self.resolver, self.now = session, resolver, now
         self.sms_regions = frozenset(sms_regions)
-        self.notices: NoticeWriter | None = None
+        self.notices = notices
         numbers = [row.get("booklet_number") for row in rows]
         self.booklets = {b.number: b for b in fetch_in(session, Booklet, Booklet.number, numbers)}
         holders = fetch_in(
