@@ -22,6 +22,7 @@ __all__ = [
     "load_state",
     "record_inbound",
     "save_inbound_reply",
+    "save_reply_left_to_send",
     "save_state",
 ]
 
@@ -97,3 +98,15 @@ def record_inbound(
 
 def save_inbound_reply(session: Session, *, inbound_id: int, reply: str | None) -> None:
     session.execute(update(_inbound).where(_inbound.c.id == inbound_id).values(reply=reply))
+
+
+def save_reply_left_to_send(
+    session: Session, *, channel: str, provider_id: str, reply: str | None
+) -> None:
+    """Telegram keeps in `reply` the answers not yet sent (None once all are): a delivery
+    processed again after a crash sends what is left, not the whole answer nor nothing."""
+    session.execute(
+        update(_inbound)
+        .where(_inbound.c.channel == channel, _inbound.c.provider_id == provider_id)
+        .values(reply=reply)
+    )

@@ -20,6 +20,7 @@ __all__ = [
     "actor_of",
     "audit",
     "create_staff",
+    "fresh_token",
     "get_staff",
     "hash_token",
     "identity_of",
@@ -79,6 +80,15 @@ def require_place(staff: StaffIdentity, place_id: int, what: str) -> None:
         raise StaffRefused("forbidden", f"{what} belongs to place {place_id}, not one of yours")
 
 
+def fresh_token() -> str:
+    """A new staff token, URL-safe and never starting with "-", so that it can be pasted
+    after a command (`passnum staff revoke TOKEN`) without being read as an option."""
+    while True:
+        token = secrets.token_urlsafe(32)
+        if not token.startswith("-"):
+            return token
+
+
 def hash_token(token: str) -> str:
     """Tokens are random and long, so one SHA-256 is enough (no password stretching needed)."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -102,7 +112,7 @@ def create_staff(
         raise ValueError("role must be admin or advisor")
     if any(not 1 <= place <= MAX_RECORD_ID for place in place_ids):
         raise StaffRefused("invalid", f"place ids are between 1 and {MAX_RECORD_ID}")
-    token = secrets.token_urlsafe(32)
+    token = fresh_token()
     member = Staff(
         name=name,
         role=role,

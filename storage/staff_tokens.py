@@ -13,14 +13,20 @@ the variable (docs/security.md).
 from __future__ import annotations
 
 import hmac
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from storage.models import Staff
-from storage.staff import BOOTSTRAP_ADMIN, StaffIdentity, StaffRefused, hash_token, identity_of
+from storage.staff import (
+    BOOTSTRAP_ADMIN,
+    StaffIdentity,
+    StaffRefused,
+    fresh_token,
+    hash_token,
+    identity_of,
+)
 
 __all__ = [
     "TokenRefused",
@@ -111,7 +117,7 @@ def revoke_member(session: Session, *, member: Staff, now: datetime) -> Staff:
 def new_token(session: Session, *, member: Staff, now: datetime) -> str:
     """A fresh token for the member (the old one stops working; a revoked member is back);
     shown once, stored hashed."""
-    token = secrets.token_urlsafe(32)
+    token = fresh_token()
     member.token_hash = hash_token(token)
     member.token_issued_at = now
     member.revoked_at = None

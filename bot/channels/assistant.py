@@ -28,6 +28,7 @@ from storage.conversation_store import (
     WouldWait,
     conversation_unit,
 )
+from storage.conversations import save_reply_left_to_send
 from storage.db import unit_of_work
 from storage.geo import PlaceResolver, default_resolver
 from storage.identity import beneficiary_for_address, set_beneficiary_flags
@@ -212,6 +213,14 @@ class Assistant:
             )
             if error_code == str(OPTED_OUT_ERROR):
                 opt_out_by_provider_id(session, provider_id=provider_id)
+            session.commit()
+
+    def save_telegram_reply_left(self, update_id: int, reply: str | None) -> None:
+        """What is left to send of an update's answer (None: all sent, or nothing to send)."""
+        with unit_of_work(self.engine) as session:
+            save_reply_left_to_send(
+                session, channel="telegram", provider_id=str(update_id), reply=reply
+            )
             session.commit()
 
     def mark_telegram_unreachable(self, chat_id: int) -> None:

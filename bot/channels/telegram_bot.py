@@ -19,8 +19,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.assistant import Assistant, telegram_address
-from bot.channels.presenter import Presenter, TelegramMessage, keyboard_rows
+from bot.channels.assistant import Assistant, Turn, telegram_address
+from bot.channels.presenter import (
+    Presenter,
+    TelegramMessage,
+    keyboard_rows,
+    telegram_messages_from_json,
+    telegram_messages_to_json,
+)
 from bot.channels.telegram_worker import remember_update_error
 from config import Settings
 from flows.types import Contact, Input, Location, Start, Text
@@ -105,12 +111,22 @@ async def _on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def _converse(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Input) -> None:
-    """Run the conversation off the event loop (it talks to the database), then reply."""
+    """Run the conversation off the event loop (it talks to the database), then reply.
+
+    The answer is stored with the inbound row in the turn's own commit, and what is left of it
+    after each message sent: an update processed again (after a crash, or a failed send) sends
+    only what had not gone yet."""
     chat = update.effective_chat
     if chat is None:
         return
     assistant: Assistant = context.bot_data["assistant"]
     presenter: Presenter = context.bot_data["presenter"]
+    rendered: list[TelegramMessage] = []
+
+    def keep_answer(turn: Turn) -> str | None:
+        rendered.extend(presenter.telegram(turn))
+        return telegram_messages_to_json(rendered)
+
     turn = await asyncio.to_thread(
         assistant.handle,
         channel="telegram",
@@ -118,23 +134,33 @@ async def _converse(update: Update, context: ContextTypes.DEFAULT_TYPE, message:
         message=message,
         provider_id=str(update.update_id),
         body=_body(message),
+        on_commit=keep_answer,
     )
-    if turn.duplicate:
-        return
-    for reply in presenter.telegram(turn):
-        await _send(context, chat.id, reply, assistant)
+    to_send = telegram_messages_from_json(turn.stored_reply) if turn.duplicate else rendered
+    await _send_all(context, update.update_id, chat.id, to_send, assistant)
 
 
-async def _send(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: TelegramMessage, assistant: Assistant
+async def _send_all(
+    context: ContextTypes.DEFAULT_TYPE,
+    update_id: int,
+    chat_id: int,
+    messages: list[TelegramMessage],
+    assistant: Assistant,
 ) -> None:
-    try:
-        await context.bot.send_message(
-            chat_id=chat_id, text=reply.text, reply_markup=keyboard_markup(keyboard_rows(reply))
-        )
-    except Forbidden:
-        log.info("telegram chat %s blocked the bot: marked unreachable", chat_id)
-        await asyncio.to_thread(assistant.mark_telegram_unreachable, chat_id)
+    """Send in order, recording after each message what is left; a failed send raises (the
+    worker tries the update again later), a chat that blocked the bot is told nothing more."""
+    for sent, reply in enumerate(messages, start=1):
+        try:
+            await context.bot.send_message(
+                chat_id=chat_id, text=reply.text, reply_markup=keyboard_markup(keyboard_rows(reply))
+            )
+        except Forbidden:
+            log.info("telegram chat %s blocked the bot: marked unreachable", chat_id)
+            await asyncio.to_thread(assistant.mark_telegram_unreachable, chat_id)
+            await asyncio.to_thread(assistant.save_telegram_reply_left, update_id, None)
+            return
+        left = telegram_messages_to_json(messages[sent:])
+        await asyncio.to_thread(assistant.save_telegram_reply_left, update_id, left)
 
 
 def keyboard_markup(rows: list[list[tuple[str, str | None]]] | None) -> Any:

@@ -4,7 +4,8 @@ It claims one pending update at a time (oldest first, never ahead of an earlier 
 same chat), runs it through the python-telegram-bot Application, then marks it processed.
 At least once, answered once: after a crash the update is processed again, and the
 conversation's inbound dedupe (provider id = update id) sees the message was already answered
-and sends nothing. A database outage leaves the update pending for a later try; any other
+and sends only the part of the answer not yet sent (kept with the inbound row). A database
+outage or a failed call to Telegram leaves the update pending for a later try; any other
 error marks it failed so that it never blocks the next one.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from telegram import Update
+from telegram.error import NetworkError, RetryAfter
 
 from storage.db import unit_of_work
 from storage.telegram_updates import (
@@ -39,7 +41,8 @@ IDLE_POLL_S = 1.0  # updates stored by another process are seen within this
 RETRY_AFTER = timedelta(seconds=2)
 MAX_ATTEMPTS = 8
 ERRORS_KEY = "update_errors"
-PASSING_ERRORS = (OperationalError, InterfaceError)  # the database is away, not the update
+# the database or Telegram's API is away, not the update (TimedOut is a NetworkError)
+PASSING_ERRORS = (OperationalError, InterfaceError, NetworkError, RetryAfter)
 
 
 async def remember_update_error(update: object, context: Any) -> None:

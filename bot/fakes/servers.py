@@ -38,6 +38,7 @@ class _Server:
         self.lock = threading.Lock()
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.failures: list[tuple[int, dict[str, Any], dict[str, str]]] = []  # queued answers
+        self.successes_before_failure = 0  # requests answered normally before the next failure
         self.delay = 0.0
         owner = self
 
@@ -83,18 +84,27 @@ class _Server:
         return f"http://{host!s}:{port}"
 
     def fail_next(
-        self, status: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        *,
+        after: int = 0,
     ) -> None:
-        """The next request gets this answer instead of a success."""
+        """The next request (or the one after `after` successes) gets this answer instead of
+        a success."""
         with self.lock:
             self.failures.append((status, body or {}, headers or {}))
+            self.successes_before_failure = after
 
     def answer(self, path: str, raw: str, kind: str) -> tuple[int, dict[str, Any], dict[str, str]]:
         if self.delay:
             time.sleep(self.delay)
         fields = _fields(raw, kind)
         with self.lock:
-            if self.failures:
+            if self.failures and self.successes_before_failure > 0:
+                self.successes_before_failure -= 1
+            elif self.failures:
                 return self.failures.pop(0)
             self.requests.append((path, fields))
         return self.handle(path, fields)

@@ -9,7 +9,7 @@ import json
 from sqlalchemy import select
 from sqlmodel import Session
 
-from storage.models import AddressOptOut, InboundMessage, TelegramUpdate
+from storage.models import AddressOptOut, Conversation, InboundMessage, TelegramUpdate
 from tests.e2e.conftest import TELEGRAM_SECRET, LiveApp
 from tests.e2e.test_channels import _telegram_message
 
@@ -46,6 +46,30 @@ def test_an_edited_message_is_not_a_new_command(live_app: LiveApp) -> None:
         ).all()
         assert session.get(AddressOptOut, "tg:7001") is None, "the edited STOP had no effect"
     assert sorted(seen) == ["100", "102"], "the edit never reached the conversation"
+
+
+def test_a_send_failing_halfway_sends_only_what_was_left(live_app: LiveApp) -> None:
+    live_app.telegram_update(_telegram_message(150, 7005, text="/start"))
+    live_app.wait_for(lambda: _replies_to(live_app, 7005))
+    with Session(live_app.engine) as session:  # a state from a newer release: two messages,
+        conversation = session.get(Conversation, "tg:7005")  # an apology, then the answer
+        assert conversation is not None
+        conversation.state = {**conversation.state, "v": 10_000}
+        session.add(conversation)
+        session.commit()
+    # Telegram's API fails on the second message; the worker tries the update again later.
+    live_app.telegram.fail_next(502, {"ok": False, "error_code": 502}, after=1)
+    live_app.telegram_update(_telegram_message(151, 7005, text="MENU"))
+    live_app.wait_for(lambda: len(_replies_to(live_app, 7005)) >= 3, timeout=30)
+    live_app.wait_for(lambda: _status(live_app, 151) == "done")
+    texts = [reply["text"] for reply in _replies_to(live_app, 7005)]
+    assert len(texts) == 3, texts  # the welcome, the apology, then (tried again) the answer
+    assert texts[1] != texts[2] and not live_app.telegram.failures, texts
+    with Session(live_app.engine) as session:
+        left = session.scalar(
+            select(InboundMessage.reply).where(InboundMessage.provider_id == "151")
+        )
+    assert left is None, "nothing is left to send"
 
 
 def test_malformed_updates_get_a_4xx_or_are_ignored_and_the_next_is_answered(

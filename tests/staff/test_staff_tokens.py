@@ -16,6 +16,7 @@ from bot.cli.main import app
 from config import SettingsError, load_settings
 from storage.db import unit_of_work
 from storage.models import AuditEntry, Staff
+from storage.staff import fresh_token
 from tests.e2e.conftest import STAFF_TOKEN, LiveApp
 from tests.staff.helpers import NOW, bearer, new_staff
 
@@ -97,6 +98,14 @@ def test_the_command_line_revokes_by_token_or_name(
     fresh = renewed.output.strip().splitlines()[-1]
     assert live_app.client.get("/staff/me", headers=bearer(fresh)).json()["name"] == "Paul"
     assert live_app.client.get("/staff/me", headers=bearer(paul)).status_code == 401
+
+
+def test_no_token_starts_with_a_dash_so_it_pastes_after_a_command() -> None:
+    # One token in 64 would start with "-" if drawn straight from token_urlsafe, and the
+    # command line would read it as an option ("No such option: -O").
+    tokens = [fresh_token() for _ in range(3000)]
+    assert not [token for token in tokens if token.startswith("-")]
+    assert len(set(tokens)) == len(tokens) and all(len(token) >= 43 for token in tokens)
 
 
 def test_a_member_renews_their_own_token(live_app: LiveApp) -> None:
